@@ -26,10 +26,15 @@ class Deliverable(models.Model):
     )
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    kind = models.CharField(max_length=16, choices=DeliverableKind.choices, default=DeliverableKind.REPORT)
+    kind = models.CharField(
+        max_length=16, choices=DeliverableKind.choices, default=DeliverableKind.REPORT
+    )
     due_at = models.DateTimeField()
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="assigned_deliverables",
     )
     status = models.CharField(
@@ -90,7 +95,9 @@ def submission_storage_key(instance, filename):
 class Submission(models.Model):
     """One version of a deliverable. Versions are never overwritten."""
 
-    deliverable = models.ForeignKey(Deliverable, on_delete=models.CASCADE, related_name="submissions")
+    deliverable = models.ForeignKey(
+        Deliverable, on_delete=models.CASCADE, related_name="submissions"
+    )
     version = models.PositiveIntegerField()
     file = models.FileField(upload_to=submission_storage_key, max_length=255)
     filename = models.CharField(max_length=255)
@@ -147,7 +154,9 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["deliverable", "created_at"], name="review_deliverable_idx")]
+        indexes = [
+            models.Index(fields=["deliverable", "created_at"], name="review_deliverable_idx")
+        ]
         constraints = [
             *(
                 models.CheckConstraint(
@@ -168,13 +177,13 @@ class Review(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.decision} of {self.submission}"
+
     @property
     def scores(self) -> dict[str, int] | None:
         values = {name: getattr(self, f"score_{name}") for name in RUBRIC}
         return values if any(v is not None for v in values.values()) else None
-
-    def __str__(self):
-        return f"{self.get_kind_display()} {self.decision} of {self.submission}"
 
 
 class Comment(models.Model):
@@ -192,7 +201,9 @@ class Comment(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["deliverable", "created_at"], name="comment_deliverable_idx")]
+        indexes = [
+            models.Index(fields=["deliverable", "created_at"], name="comment_deliverable_idx")
+        ]
 
     def __str__(self):
         return f"Comment by {self.author} on {self.deliverable}"

@@ -43,8 +43,12 @@ MAX_COMMENT_LENGTH = 10_000
 def _locked(deliverable) -> Deliverable:
     return (
         Deliverable.objects.select_for_update(of=("self",))
-        .select_related("engagement__client", "engagement__provider", "engagement__client_manager",
-                        "engagement__provider_lead")
+        .select_related(
+            "engagement__client",
+            "engagement__provider",
+            "engagement__client_manager",
+            "engagement__provider_lead",
+        )
         .get(pk=deliverable.pk)
     )
 
@@ -70,8 +74,13 @@ def _validate_assignee(engagement, assignee) -> None:
 
 
 def _audit(actor, action, deliverable, changes=None):
-    audit_record(actor=actor, action=f"deliverable.{action}", target=deliverable,
-                 engagement=deliverable.engagement, changes=changes)
+    audit_record(
+        actor=actor,
+        action=f"deliverable.{action}",
+        target=deliverable,
+        engagement=deliverable.engagement,
+        changes=changes,
+    )
 
 
 def _move(deliverable, target, *, actor, action, extra=None):
@@ -82,8 +91,7 @@ def _move(deliverable, target, *, actor, action, extra=None):
     _audit(actor, action, deliverable, {"status": [old, target], **(extra or {})})
 
 
-def deliverable_plan(*, actor, engagement, title, due_at, description="", kind=None,
-                     assignee=None):
+def deliverable_plan(*, actor, engagement, title, due_at, description="", kind=None, assignee=None):
     """Add a deliverable to an engagement that is not closed."""
     with transaction.atomic():
         engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
@@ -94,15 +102,23 @@ def deliverable_plan(*, actor, engagement, title, due_at, description="", kind=N
             )
         _validate_assignee(engagement, assignee)
         deliverable = Deliverable(
-            engagement=engagement, title=title, description=description, due_at=due_at,
-            assignee=assignee, created_by=actor,
+            engagement=engagement,
+            title=title,
+            description=description,
+            due_at=due_at,
+            assignee=assignee,
+            created_by=actor,
             sla_state=sla.open_state(due_at, engagement.reminder_lead_hours, timezone.now()),
         )
         if kind:
             deliverable.kind = kind
         deliverable.save()
-        _audit(actor, "plan", deliverable, {"title": title, "due_at": due_at,
-                                            "assignee": assignee.username if assignee else None})
+        _audit(
+            actor,
+            "plan",
+            deliverable,
+            {"title": title, "due_at": due_at, "assignee": assignee.username if assignee else None},
+        )
     return deliverable
 
 
@@ -128,11 +144,18 @@ def deliverable_update(*, actor, deliverable, **values):
                 deliverable.due_at, deliverable.engagement.reminder_lead_hours, timezone.now()
             )
         deliverable.save()
-        _audit(actor, "update", deliverable, {
-            k: [v[0].username if hasattr(v[0], "username") else v[0],
-                v[1].username if hasattr(v[1], "username") else v[1]]
-            for k, v in changes.items()
-        })
+        _audit(
+            actor,
+            "update",
+            deliverable,
+            {
+                k: [
+                    v[0].username if hasattr(v[0], "username") else v[0],
+                    v[1].username if hasattr(v[1], "username") else v[1],
+                ]
+                for k, v in changes.items()
+            },
+        )
     return deliverable
 
 
@@ -156,7 +179,9 @@ def _reach_client(deliverable, *, actor, now):
         deliverable.delivered_at = now
         deliverable.sla_state = sla.delivered_state(deliverable.due_at, now)
     notify(
-        kind=NotificationKind.REVIEW_REQUESTED, deliverable=deliverable, exclude=actor,
+        kind=NotificationKind.REVIEW_REQUESTED,
+        deliverable=deliverable,
+        exclude=actor,
         recipients=people.client_contacts(deliverable.engagement),
         title=f"Ready for your review: {deliverable.title} v{deliverable.current_version}",
         body=f"{deliverable.engagement.reference} · {deliverable.engagement.provider}",
@@ -172,17 +197,24 @@ def deliverable_submit(*, actor, deliverable, file, notes=""):
         policy.require(actor, "submit", deliverable)
         engagement = deliverable.engagement
         _require_engagement_status(engagement, (EngagementStatus.ACTIVE,), "submit work")
-        if deliverable.status not in (DeliverableStatus.IN_PROGRESS,
-                                      DeliverableStatus.CHANGES_REQUESTED):
+        if deliverable.status not in (
+            DeliverableStatus.IN_PROGRESS,
+            DeliverableStatus.CHANGES_REQUESTED,
+        ):
             raise InvalidTransition(
                 f"A new version can only be submitted while the deliverable is in progress or "
                 f"has changes requested, not while it is {deliverable.get_status_display()}."
             )
         now = timezone.now()
         submission = Submission(
-            deliverable=deliverable, version=deliverable.current_version + 1, notes=notes,
-            filename=facts.filename, sha256=facts.sha256, size=facts.size,
-            content_type=facts.content_type, submitted_by=actor,
+            deliverable=deliverable,
+            version=deliverable.current_version + 1,
+            notes=notes,
+            filename=facts.filename,
+            sha256=facts.sha256,
+            size=facts.size,
+            content_type=facts.content_type,
+            submitted_by=actor,
         )
         submission.file.save("upload", file, save=False)
         try:
@@ -190,25 +222,36 @@ def deliverable_submit(*, actor, deliverable, file, notes=""):
                 submission.save()
         except IntegrityError:
             submission.file.delete(save=False)
-            raise InvalidTransition("Another version was submitted at the same time; reload.")
+            raise InvalidTransition(
+                "Another version was submitted at the same time; reload."
+            ) from None
         deliverable.current_version = submission.version
-        target = (DeliverableStatus.IN_QA if engagement.qa_required
-                  else DeliverableStatus.IN_REVIEW)
+        target = DeliverableStatus.IN_QA if engagement.qa_required else DeliverableStatus.IN_REVIEW
         if target == DeliverableStatus.IN_REVIEW:
             _reach_client(deliverable, actor=actor, now=now)
         else:
             notify(
-                kind=NotificationKind.DELIVERABLE_SUBMITTED, deliverable=deliverable,
+                kind=NotificationKind.DELIVERABLE_SUBMITTED,
+                deliverable=deliverable,
                 exclude=actor,
-                recipients=people.team_members(engagement, roles=[Role.QA_REVIEWER,
-                                                                  Role.ENGAGEMENT_LEAD]),
+                recipients=people.team_members(
+                    engagement, roles=[Role.QA_REVIEWER, Role.ENGAGEMENT_LEAD]
+                ),
                 title=f"Ready for QA: {deliverable.title} v{submission.version}",
                 body=notes[:500],
             )
-        _move(deliverable, target, actor=actor, action="submit", extra={
-            "version": submission.version, "filename": facts.filename, "sha256": facts.sha256,
-            "size": facts.size,
-        })
+        _move(
+            deliverable,
+            target,
+            actor=actor,
+            action="submit",
+            extra={
+                "version": submission.version,
+                "filename": facts.filename,
+                "sha256": facts.sha256,
+                "size": facts.size,
+            },
+        )
     return submission
 
 
@@ -233,8 +276,9 @@ def _scores(scores: dict | None, *, required: bool) -> dict[str, int] | None:
     for name in RUBRIC:
         value = scores[name]
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-            raise BusinessRuleViolation(f"{name} must be a whole number from 1 to 5.",
-                                        field="scores")
+            raise BusinessRuleViolation(
+                f"{name} must be a whole number from 1 to 5.", field="scores"
+            )
     return {name: scores[name] for name in RUBRIC}
 
 
@@ -262,32 +306,57 @@ def deliverable_qa(*, actor, deliverable, decision, comment=""):
         if submission.submitted_by_id == actor.pk:
             raise ActionNotAllowed("You cannot QA your own submission.")
         review = Review.objects.create(
-            deliverable=deliverable, submission=submission, kind=ReviewKind.QA,
-            decision=decision, comment=comment, reviewer=actor,
+            deliverable=deliverable,
+            submission=submission,
+            kind=ReviewKind.QA,
+            decision=decision,
+            comment=comment,
+            reviewer=actor,
         )
         if decision == ReviewDecision.PASS:
             _reach_client(deliverable, actor=actor, now=timezone.now())
-            _move(deliverable, DeliverableStatus.IN_REVIEW, actor=actor, action="qa_pass",
-                  extra={"version": submission.version})
+            _move(
+                deliverable,
+                DeliverableStatus.IN_REVIEW,
+                actor=actor,
+                action="qa_pass",
+                extra={"version": submission.version},
+            )
         else:
             notify(
-                kind=NotificationKind.QA_RETURNED, deliverable=deliverable, exclude=actor,
+                kind=NotificationKind.QA_RETURNED,
+                deliverable=deliverable,
+                exclude=actor,
                 recipients=[submission.submitted_by, deliverable.assignee],
                 title=f"Returned by QA: {deliverable.title} v{submission.version}",
                 body=comment[:500],
             )
-            _move(deliverable, DeliverableStatus.CHANGES_REQUESTED, actor=actor,
-                  action="qa_return", extra={"version": submission.version})
+            _move(
+                deliverable,
+                DeliverableStatus.CHANGES_REQUESTED,
+                actor=actor,
+                action="qa_return",
+                extra={"version": submission.version},
+            )
     return review
 
 
 _CLIENT_OUTCOMES = {
-    ReviewDecision.ACCEPT: (DeliverableStatus.ACCEPTED, NotificationKind.DELIVERABLE_ACCEPTED,
-                            "Accepted"),
-    ReviewDecision.REQUEST_CHANGES: (DeliverableStatus.CHANGES_REQUESTED,
-                                     NotificationKind.CHANGES_REQUESTED, "Changes requested"),
-    ReviewDecision.REJECT: (DeliverableStatus.REJECTED, NotificationKind.DELIVERABLE_REJECTED,
-                            "Rejected"),
+    ReviewDecision.ACCEPT: (
+        DeliverableStatus.ACCEPTED,
+        NotificationKind.DELIVERABLE_ACCEPTED,
+        "Accepted",
+    ),
+    ReviewDecision.REQUEST_CHANGES: (
+        DeliverableStatus.CHANGES_REQUESTED,
+        NotificationKind.CHANGES_REQUESTED,
+        "Changes requested",
+    ),
+    ReviewDecision.REJECT: (
+        DeliverableStatus.REJECTED,
+        NotificationKind.DELIVERABLE_REJECTED,
+        "Rejected",
+    ),
 }
 
 
@@ -312,12 +381,18 @@ def deliverable_review(*, actor, deliverable, decision, scores=None, comment="")
         if decision == ReviewDecision.ACCEPT and overall < threshold:
             raise BusinessRuleViolation(
                 f"The overall score {overall} is below this engagement's quality threshold of "
-                f"{threshold}; request changes or reject instead.", field="scores",
+                f"{threshold}; request changes or reject instead.",
+                field="scores",
             )
         submission = _latest_submission(deliverable)
         review = Review.objects.create(
-            deliverable=deliverable, submission=submission, kind=ReviewKind.CLIENT,
-            decision=decision, comment=comment, reviewer=actor, overall=overall,
+            deliverable=deliverable,
+            submission=submission,
+            kind=ReviewKind.CLIENT,
+            decision=decision,
+            comment=comment,
+            reviewer=actor,
+            overall=overall,
             **{f"score_{name}": value for name, value in (rubric or {}).items()},
         )
         target, kind, verb = _CLIENT_OUTCOMES[decision]
@@ -326,14 +401,24 @@ def deliverable_review(*, actor, deliverable, decision, scores=None, comment="")
             deliverable.overall_score = overall
         engagement = deliverable.engagement
         notify(
-            kind=kind, deliverable=deliverable, exclude=actor,
+            kind=kind,
+            deliverable=deliverable,
+            exclude=actor,
             recipients=[submission.submitted_by, deliverable.assignee, engagement.provider_lead],
             title=f"{verb}: {deliverable.title} v{submission.version}",
             body=comment[:500],
         )
-        _move(deliverable, target, actor=actor, action=decision, extra={
-            "version": submission.version, "scores": rubric, "overall": overall,
-        })
+        _move(
+            deliverable,
+            target,
+            actor=actor,
+            action=decision,
+            extra={
+                "version": submission.version,
+                "scores": rubric,
+                "overall": overall,
+            },
+        )
     return review
 
 
@@ -342,8 +427,13 @@ def deliverable_cancel(*, actor, deliverable, reason=""):
     with transaction.atomic():
         deliverable = _locked(deliverable)
         policy.require(actor, "plan", deliverable)
-        _move(deliverable, DeliverableStatus.CANCELLED, actor=actor, action="cancel",
-              extra={"reason": reason} if reason else None)
+        _move(
+            deliverable,
+            DeliverableStatus.CANCELLED,
+            actor=actor,
+            action="cancel",
+            extra={"reason": reason} if reason else None,
+        )
     return deliverable
 
 
@@ -362,25 +452,38 @@ def comment_add(*, actor, deliverable, body):
         comment = Comment.objects.create(deliverable=deliverable, author=actor, body=body)
         engagement = deliverable.engagement
         notify(
-            kind=NotificationKind.COMMENT_ADDED, deliverable=deliverable, exclude=actor,
+            kind=NotificationKind.COMMENT_ADDED,
+            deliverable=deliverable,
+            exclude=actor,
             recipients=[engagement.client_manager, engagement.provider_lead, deliverable.assignee],
-            title=f"{actor} commented on {deliverable.title}", body=body[:500],
+            title=f"{actor} commented on {deliverable.title}",
+            body=body[:500],
         )
-        audit_record(actor=actor, action="comment.add", target=comment, engagement=engagement,
-                     changes={"deliverable": deliverable.pk})
+        audit_record(
+            actor=actor,
+            action="comment.add",
+            target=comment,
+            engagement=engagement,
+            changes={"deliverable": deliverable.pk},
+        )
     return comment
 
 
 def submission_download(*, actor, submission):
     """Open a submitted file for the actor, recording the download."""
     policy.require(actor, "view", submission)
-    audit_record(actor=actor, action="submission.download", target=submission,
-                 engagement=submission.deliverable.engagement,
-                 changes={"version": submission.version, "sha256": submission.sha256})
+    audit_record(
+        actor=actor,
+        action="submission.download",
+        target=submission,
+        engagement=submission.deliverable.engagement,
+        changes={"version": submission.version, "sha256": submission.sha256},
+    )
     return submission.file.open("rb")
 
 
 # Engagement-wide effects, called by engagement services inside their transaction.
+
 
 def shift_open_deadlines(engagement, by) -> int:
     """Move every open due time (and running review clock) by the length of a hold."""
@@ -388,7 +491,8 @@ def shift_open_deadlines(engagement, by) -> int:
         engagement=engagement, status__in=UNDELIVERED_STATUSES
     ).update(due_at=F("due_at") + by)
     Deliverable.objects.filter(
-        engagement=engagement, status=DeliverableStatus.IN_REVIEW,
+        engagement=engagement,
+        status=DeliverableStatus.IN_REVIEW,
         review_started_at__isnull=False,
     ).update(review_started_at=F("review_started_at") + by)
     return moved
@@ -402,6 +506,11 @@ def cancel_open_deliverables(engagement, *, actor) -> int:
         .select_related("engagement__client", "engagement__provider")
     )
     for deliverable in cancelled:
-        _move(deliverable, DeliverableStatus.CANCELLED, actor=actor, action="cancel",
-              extra={"reason": "engagement terminated"})
+        _move(
+            deliverable,
+            DeliverableStatus.CANCELLED,
+            actor=actor,
+            action="cancel",
+            extra={"reason": "engagement terminated"},
+        )
     return len(cancelled)

@@ -32,6 +32,9 @@ class ReferenceSequence(models.Model):
     year = models.PositiveSmallIntegerField(primary_key=True)
     last_number = models.PositiveIntegerField(default=0)
 
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"
+
 
 class Engagement(models.Model):
     """A statement of work between a client and a provider, with its SLA terms."""
@@ -55,7 +58,10 @@ class Engagement(models.Model):
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
     budget = models.DecimalField(
-        max_digits=14, decimal_places=2, null=True, blank=True,
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0"))],
     )
     currency = models.CharField(max_length=3, default="USD")
@@ -63,11 +69,17 @@ class Engagement(models.Model):
         max_length=24, choices=PricingModel.choices, default=PricingModel.FIXED_FEE
     )
     client_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="managed_engagements",
     )
     provider_lead = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="led_engagements",
     )
     teams = models.ManyToManyField("vendors.AnalystTeam", related_name="engagements", blank=True)
@@ -81,14 +93,19 @@ class Engagement(models.Model):
         default=72, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
     )
     quality_threshold = models.DecimalField(
-        max_digits=3, decimal_places=2, default=Decimal("3.00"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("3.00"),
         validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("5"))],
     )
 
     # Set while on hold, so that SLA clocks can be moved by the length of the hold.
     held_since = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -151,7 +168,8 @@ class Document(models.Model):
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="documents")
     title = models.CharField(max_length=200)
     classification = models.CharField(
-        max_length=16, choices=DocumentClassification.choices,
+        max_length=16,
+        choices=DocumentClassification.choices,
         default=DocumentClassification.CONFIDENTIAL,
     )
     file = models.FileField(upload_to=document_storage_key, max_length=255)

@@ -28,8 +28,17 @@ from .choices import (
 from .models import Document, Engagement, ReferenceSequence
 
 CLIENT_TERMS = (
-    "title", "brief", "start_date", "end_date", "budget", "currency", "pricing_model",
-    "confidentiality", "qa_required", "reminder_lead_hours", "review_turnaround_hours",
+    "title",
+    "brief",
+    "start_date",
+    "end_date",
+    "budget",
+    "currency",
+    "pricing_model",
+    "confidentiality",
+    "qa_required",
+    "reminder_lead_hours",
+    "review_turnaround_hours",
     "quality_threshold",
 )
 # The counterparty and the kind of work can change only before the provider has seen it.
@@ -55,7 +64,9 @@ def _next_reference(today: date) -> str:
 def _validate_terms(values: dict, *, provider=None, service_line=None) -> None:
     start, end = values.get("start_date"), values.get("end_date")
     if start and end and end < start:
-        raise BusinessRuleViolation("The end date cannot be before the start date.", field="end_date")
+        raise BusinessRuleViolation(
+            "The end date cannot be before the start date.", field="end_date"
+        )
     if provider is not None and service_line is not None:
         if not provider.is_active:
             raise BusinessRuleViolation("This provider is not active.", field="provider")
@@ -69,7 +80,8 @@ def _validate_client_manager(engagement_client_id, user) -> None:
     if user is None:
         return
     if user.client_id != engagement_client_id or user.role not in (
-        Role.CLIENT_ADMIN, Role.CLIENT_MANAGER
+        Role.CLIENT_ADMIN,
+        Role.CLIENT_MANAGER,
     ):
         raise BusinessRuleViolation(
             "The client manager must be a manager or admin of this client.", field="client_manager"
@@ -88,12 +100,20 @@ def engagement_create(*, actor, provider, service_line, title, client_manager=No
     with transaction.atomic():
         engagement = Engagement.objects.create(
             reference=_next_reference(timezone.localdate()),
-            client_id=actor.client_id, provider=provider, service_line=service_line,
-            title=title, client_manager=client_manager, created_by=actor, **terms,
+            client_id=actor.client_id,
+            provider=provider,
+            service_line=service_line,
+            title=title,
+            client_manager=client_manager,
+            created_by=actor,
+            **terms,
         )
         grants.grant_user(engagement, client_manager)
         audit_record(
-            actor=actor, action="engagement.create", target=engagement, engagement=engagement,
+            actor=actor,
+            action="engagement.create",
+            target=engagement,
+            engagement=engagement,
             changes={"title": title, "provider": provider.slug, "service_line": service_line.slug},
         )
     return engagement
@@ -109,8 +129,13 @@ def engagement_update(*, actor, engagement, **values):
         policy.require(actor, "manage", engagement)
         if engagement.status in CLOSED_STATUSES:
             raise InvalidTransition(f"A {engagement.status} engagement can no longer be changed.")
-        if any(f in values for f in DRAFT_ONLY_TERMS) and engagement.status != EngagementStatus.DRAFT:
-            changing = [f for f in DRAFT_ONLY_TERMS if f in values and values[f] != getattr(engagement, f)]
+        if (
+            any(f in values for f in DRAFT_ONLY_TERMS)
+            and engagement.status != EngagementStatus.DRAFT
+        ):
+            changing = [
+                f for f in DRAFT_ONLY_TERMS if f in values and values[f] != getattr(engagement, f)
+            ]
             if changing:
                 raise InvalidTransition(
                     "The provider and service line can only change while the engagement is a draft."
@@ -135,8 +160,13 @@ def engagement_update(*, actor, engagement, **values):
                 grants.revoke_user(engagement, old_manager)
             if engagement.client_manager is not None:
                 grants.grant_user(engagement, engagement.client_manager)
-        audit_record(actor=actor, action="engagement.update", target=engagement,
-                     engagement=engagement, changes=changes)
+        audit_record(
+            actor=actor,
+            action="engagement.update",
+            target=engagement,
+            engagement=engagement,
+            changes=changes,
+        )
     return engagement
 
 
@@ -159,7 +189,8 @@ def check_activation_gate(engagement, today: date | None = None) -> None:
         )
     if engagement.confidentiality == Confidentiality.RESTRICTED:
         certified = Certification.objects.filter(
-            provider_id=engagement.provider_id, kind__in=SECURITY_CERTIFICATIONS,
+            provider_id=engagement.provider_id,
+            kind__in=SECURITY_CERTIFICATIONS,
             expires_on__gte=today,
         ).exists()
         if not certified:
@@ -175,15 +206,23 @@ def _change_status(engagement, target, *, actor, action, extra=None):
     engagement.status = target
     engagement.save(update_fields=["status", "held_since", "updated_at"])
     audit_record(
-        actor=actor, action=f"engagement.{action}", target=engagement, engagement=engagement,
+        actor=actor,
+        action=f"engagement.{action}",
+        target=engagement,
+        engagement=engagement,
         changes={"status": [old, target], **(extra or {})},
     )
     return engagement
 
 
-def _notify_status(engagement, *, actor, recipients, kind=NotificationKind.ENGAGEMENT_STATUS_CHANGED):
+def _notify_status(
+    engagement, *, actor, recipients, kind=NotificationKind.ENGAGEMENT_STATUS_CHANGED
+):
     notify(
-        kind=kind, recipients=recipients, engagement=engagement, exclude=actor,
+        kind=kind,
+        recipients=recipients,
+        engagement=engagement,
+        exclude=actor,
         title=f"{engagement.reference} is now {engagement.get_status_display().lower()}",
         body=f"{engagement.title} ({engagement.client} / {engagement.provider})",
     )
@@ -196,7 +235,9 @@ def engagement_propose(*, actor, engagement):
         policy.require(actor, "manage", engagement)
         _change_status(engagement, EngagementStatus.PROPOSED, actor=actor, action="propose")
         notify(
-            kind=NotificationKind.ENGAGEMENT_PROPOSED, engagement=engagement, exclude=actor,
+            kind=NotificationKind.ENGAGEMENT_PROPOSED,
+            engagement=engagement,
+            exclude=actor,
             recipients=selectors.provider_admins(engagement.provider_id),
             title=f"{engagement.client} proposes {engagement.reference}: {engagement.title}",
             body=engagement.brief[:500],
@@ -210,8 +251,12 @@ def engagement_accept(*, actor, engagement):
     with transaction.atomic():
         engagement = _locked(engagement)
         policy.require(actor, "respond", engagement)
-        check_transition(ENGAGEMENT_TRANSITIONS, engagement.status, EngagementStatus.ACTIVE,
-                         noun="the engagement")
+        check_transition(
+            ENGAGEMENT_TRANSITIONS,
+            engagement.status,
+            EngagementStatus.ACTIVE,
+            noun="the engagement",
+        )
         check_activation_gate(engagement)
         _change_status(engagement, EngagementStatus.ACTIVE, actor=actor, action="accept")
         _notify_status(engagement, actor=actor, recipients=selectors.client_contacts(engagement))
@@ -223,7 +268,13 @@ def engagement_decline(*, actor, engagement, reason: str = ""):
     with transaction.atomic():
         engagement = _locked(engagement)
         policy.require(actor, "respond", engagement)
-        _change_status(engagement, EngagementStatus.DRAFT, actor=actor, action="decline", extra={"reason": reason} if reason else None)
+        _change_status(
+            engagement,
+            EngagementStatus.DRAFT,
+            actor=actor,
+            action="decline",
+            extra={"reason": reason} if reason else None,
+        )
         _notify_status(engagement, actor=actor, recipients=selectors.client_contacts(engagement))
     return engagement
 
@@ -233,10 +284,20 @@ def engagement_hold(*, actor, engagement, reason: str = ""):
     with transaction.atomic():
         engagement = _locked(engagement)
         policy.require(actor, "manage", engagement)
-        check_transition(ENGAGEMENT_TRANSITIONS, engagement.status, EngagementStatus.ON_HOLD,
-                         noun="the engagement")
+        check_transition(
+            ENGAGEMENT_TRANSITIONS,
+            engagement.status,
+            EngagementStatus.ON_HOLD,
+            noun="the engagement",
+        )
         engagement.held_since = timezone.now()
-        _change_status(engagement, EngagementStatus.ON_HOLD, actor=actor, action="hold", extra={"reason": reason} if reason else None)
+        _change_status(
+            engagement,
+            EngagementStatus.ON_HOLD,
+            actor=actor,
+            action="hold",
+            extra={"reason": reason} if reason else None,
+        )
         _notify_status(engagement, actor=actor, recipients=selectors.provider_contacts(engagement))
     return engagement
 
@@ -248,16 +309,25 @@ def engagement_resume(*, actor, engagement):
     with transaction.atomic():
         engagement = _locked(engagement)
         policy.require(actor, "manage", engagement)
-        check_transition(ENGAGEMENT_TRANSITIONS, engagement.status, EngagementStatus.ACTIVE,
-                         noun="the engagement")
+        check_transition(
+            ENGAGEMENT_TRANSITIONS,
+            engagement.status,
+            EngagementStatus.ACTIVE,
+            noun="the engagement",
+        )
         check_activation_gate(engagement)
         held = timezone.now() - engagement.held_since if engagement.held_since else None
         engagement.held_since = None
         moved = shift_open_deadlines(engagement, held) if held else 0
         _change_status(
-            engagement, EngagementStatus.ACTIVE, actor=actor, action="resume",
-            extra={"hold_seconds": int(held.total_seconds()) if held else 0,
-                   "deadlines_moved": moved},
+            engagement,
+            EngagementStatus.ACTIVE,
+            actor=actor,
+            action="resume",
+            extra={
+                "hold_seconds": int(held.total_seconds()) if held else 0,
+                "deadlines_moved": moved,
+            },
         )
         _notify_status(engagement, actor=actor, recipients=selectors.provider_contacts(engagement))
     return engagement
@@ -270,8 +340,12 @@ def engagement_complete(*, actor, engagement):
     with transaction.atomic():
         engagement = _locked(engagement)
         policy.require(actor, "manage", engagement)
-        check_transition(ENGAGEMENT_TRANSITIONS, engagement.status, EngagementStatus.COMPLETED,
-                         noun="the engagement")
+        check_transition(
+            ENGAGEMENT_TRANSITIONS,
+            engagement.status,
+            EngagementStatus.COMPLETED,
+            noun="the engagement",
+        )
         still_open = engagement.deliverables.filter(status__in=OPEN_STATUSES).count()
         if still_open:
             raise InvalidTransition(
@@ -291,14 +365,20 @@ def engagement_terminate(*, actor, engagement, reason: str = ""):
     with transaction.atomic():
         engagement = _locked(engagement)
         policy.require(actor, "manage", engagement)
-        check_transition(ENGAGEMENT_TRANSITIONS, engagement.status, EngagementStatus.TERMINATED,
-                         noun="the engagement")
+        check_transition(
+            ENGAGEMENT_TRANSITIONS,
+            engagement.status,
+            EngagementStatus.TERMINATED,
+            noun="the engagement",
+        )
         engagement.held_since = None
         cancelled = cancel_open_deliverables(engagement, actor=actor)
         extra = {"cancelled_deliverables": cancelled}
         if reason:
             extra["reason"] = reason
-        _change_status(engagement, EngagementStatus.TERMINATED, actor=actor, action="terminate", extra=extra)
+        _change_status(
+            engagement, EngagementStatus.TERMINATED, actor=actor, action="terminate", extra=extra
+        )
         _notify_status(engagement, actor=actor, recipients=selectors.provider_contacts(engagement))
     return engagement
 
@@ -317,7 +397,8 @@ def engagement_assign_lead(*, actor, engagement, lead):
             or not lead.is_active
         ):
             raise BusinessRuleViolation(
-                "The lead must be an active engagement lead of this provider.", field="provider_lead"
+                "The lead must be an active engagement lead of this provider.",
+                field="provider_lead",
             )
         old = engagement.provider_lead
         if (old.pk if old else None) == (lead.pk if lead else None):
@@ -329,17 +410,22 @@ def engagement_assign_lead(*, actor, engagement, lead):
         if lead is not None:
             grants.grant_user(engagement, lead)
         audit_record(
-            actor=actor, action="engagement.assign_lead", target=engagement, engagement=engagement,
-            changes={"provider_lead": [old.username if old else None,
-                                       lead.username if lead else None]},
+            actor=actor,
+            action="engagement.assign_lead",
+            target=engagement,
+            engagement=engagement,
+            changes={
+                "provider_lead": [old.username if old else None, lead.username if lead else None]
+            },
         )
     return engagement
 
 
 def _check_team(engagement, team):
     if team.provider_id != engagement.provider_id:
-        raise BusinessRuleViolation("The team must belong to this engagement's provider.",
-                                    field="teams")
+        raise BusinessRuleViolation(
+            "The team must belong to this engagement's provider.", field="teams"
+        )
 
 
 def engagement_assign_team(*, actor, engagement, team):
@@ -354,8 +440,13 @@ def engagement_assign_team(*, actor, engagement, team):
             return engagement
         engagement.teams.add(team)
         grants.grant_team(engagement, team)
-        audit_record(actor=actor, action="engagement.assign_team", target=engagement,
-                     engagement=engagement, changes={"team": team.name})
+        audit_record(
+            actor=actor,
+            action="engagement.assign_team",
+            target=engagement,
+            engagement=engagement,
+            changes={"team": team.name},
+        )
     return engagement
 
 
@@ -368,8 +459,13 @@ def engagement_remove_team(*, actor, engagement, team):
             return engagement
         engagement.teams.remove(team)
         grants.revoke_team(engagement, team)
-        audit_record(actor=actor, action="engagement.remove_team", target=engagement,
-                     engagement=engagement, changes={"team": team.name})
+        audit_record(
+            actor=actor,
+            action="engagement.remove_team",
+            target=engagement,
+            engagement=engagement,
+            changes={"team": team.name},
+        )
     return engagement
 
 
@@ -394,7 +490,8 @@ def engagement_grant_access(*, actor, engagement, user):
         engagement = _locked(engagement)
         policy.require(actor, "manage", engagement)
         if user.client_id != engagement.client_id or user.role not in (
-            Role.CLIENT_MANAGER, Role.CLIENT_VIEWER
+            Role.CLIENT_MANAGER,
+            Role.CLIENT_VIEWER,
         ):
             raise BusinessRuleViolation(
                 "Only managers and viewers of this client can be given access.", field="user"
@@ -402,8 +499,13 @@ def engagement_grant_access(*, actor, engagement, user):
         if grants.user_is_granted(engagement, user):
             return engagement
         grants.grant_user(engagement, user)
-        audit_record(actor=actor, action="engagement.grant_access", target=engagement,
-                     engagement=engagement, changes={"user": user.username})
+        audit_record(
+            actor=actor,
+            action="engagement.grant_access",
+            target=engagement,
+            engagement=engagement,
+            changes={"user": user.username},
+        )
     return engagement
 
 
@@ -419,8 +521,13 @@ def engagement_revoke_access(*, actor, engagement, user):
         if not grants.user_is_granted(engagement, user):
             return engagement
         grants.revoke_user(engagement, user)
-        audit_record(actor=actor, action="engagement.revoke_access", target=engagement,
-                     engagement=engagement, changes={"user": user.username})
+        audit_record(
+            actor=actor,
+            action="engagement.revoke_access",
+            target=engagement,
+            engagement=engagement,
+            changes={"user": user.username},
+        )
     return engagement
 
 
@@ -433,9 +540,13 @@ def document_upload(*, actor, engagement, file, title: str = "", classification=
         if engagement.status in CLOSED_STATUSES:
             raise InvalidTransition(f"The data room of a {engagement.status} engagement is closed.")
         document = Document(
-            engagement=engagement, title=(title or facts.filename)[:200],
-            filename=facts.filename, content_type=facts.content_type, size=facts.size,
-            sha256=facts.sha256, uploaded_by=actor,
+            engagement=engagement,
+            title=(title or facts.filename)[:200],
+            filename=facts.filename,
+            content_type=facts.content_type,
+            size=facts.size,
+            sha256=facts.sha256,
+            uploaded_by=actor,
         )
         if classification:
             document.classification = classification
@@ -443,7 +554,10 @@ def document_upload(*, actor, engagement, file, title: str = "", classification=
         try:
             document.save()
             audit_record(
-                actor=actor, action="document.upload", target=document, engagement=engagement,
+                actor=actor,
+                action="document.upload",
+                target=document,
+                engagement=engagement,
                 changes={"filename": facts.filename, "sha256": facts.sha256, "size": facts.size},
             )
         except Exception:
@@ -455,7 +569,11 @@ def document_upload(*, actor, engagement, file, title: str = "", classification=
 def document_download(*, actor, document):
     """Open a data-room file for the actor, recording the download."""
     policy.require(actor, "view", document)
-    audit_record(actor=actor, action="document.download", target=document,
-                 engagement=document.engagement,
-                 changes={"filename": document.filename, "sha256": document.sha256})
+    audit_record(
+        actor=actor,
+        action="document.download",
+        target=document,
+        engagement=document.engagement,
+        changes={"filename": document.filename, "sha256": document.sha256},
+    )
     return document.file.open("rb")

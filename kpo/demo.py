@@ -27,10 +27,18 @@ CLIENTS = [
     ("northwind", "Northwind Capital", "financial services"),
 ]
 PROVIDERS = [
-    ("bio-analytics", "Bio-Analytics Solutions", "IN",
-     ["clinical_data_analysis", "medical_writing", "data_analytics"]),
-    ("ledger-research", "Ledger Research Partners", "GB",
-     ["equity_research", "credit_analysis", "financial_research"]),
+    (
+        "bio-analytics",
+        "Bio-Analytics Solutions",
+        "IN",
+        ["clinical_data_analysis", "medical_writing", "data_analytics"],
+    ),
+    (
+        "ledger-research",
+        "Ledger Research Partners",
+        "GB",
+        ["equity_research", "credit_analysis", "financial_research"],
+    ),
     ("lexpoint", "LexPoint Legal Research", "PH", ["legal_research", "ip_research"]),
 ]
 # username, role, organisation slug, first name, last name
@@ -55,7 +63,9 @@ MIXED_SCORES = {"accuracy": 3, "completeness": 2, "insight": 3, "relevance": 4, 
 
 def _pdf(name: str) -> SimpleUploadedFile:
     body = io.BytesIO()
-    body.write(b"%PDF-1.4\n% demo file\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n")
+    body.write(
+        b"%PDF-1.4\n% demo file\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+    )
     return SimpleUploadedFile(name, body.getvalue(), content_type="application/pdf")
 
 
@@ -107,18 +117,27 @@ class DemoBuilder:
             user = User.objects.filter(username=username).first()
             if user is None:
                 user = User.objects.create_user(
-                    username, f"{username}@{org}.example", DEMO_PASSWORD,
-                    first_name=first, last_name=last, role=role, **side,
+                    username,
+                    f"{username}@{org}.example",
+                    DEMO_PASSWORD,
+                    first_name=first,
+                    last_name=last,
+                    role=role,
+                    **side,
                 )
                 self.log(f"  user {username}")
             self.users[username] = user
 
     def _certifications(self, providers):
-        for slug, admin, kind in (("bio-analytics", "bio.admin", "iso_27001"),
-                                  ("ledger-research", "ledger.admin", "soc_2")):
+        for slug, admin, kind in (
+            ("bio-analytics", "bio.admin", "iso_27001"),
+            ("ledger-research", "ledger.admin", "soc_2"),
+        ):
             if not Certification.objects.filter(provider=providers[slug], kind=kind).exists():
                 vendor_services.certification_add(
-                    actor=self.users[admin], provider=providers[slug], kind=kind,
+                    actor=self.users[admin],
+                    provider=providers[slug],
+                    kind=kind,
                     issued_on=self.today - timedelta(days=30),
                     expires_on=self.today + timedelta(days=365),
                     reference=f"{kind.upper()}-{slug}",
@@ -136,8 +155,10 @@ class DemoBuilder:
                 continue
             values = {"status": status, "risk_tier": risk, "notes": "Demo due diligence."}
             if status == "approved":
-                values |= {"assessed_on": self.today - timedelta(days=60),
-                           "expires_on": self.today + timedelta(days=305)}
+                values |= {
+                    "assessed_on": self.today - timedelta(days=60),
+                    "expires_on": self.today + timedelta(days=305),
+                }
             if admin:
                 vendor_services.vendor_approval_create(
                     actor=self.users[admin], provider=provider, **values
@@ -158,7 +179,9 @@ class DemoBuilder:
             team = AnalystTeam.objects.filter(provider_id=actor.provider_id, name=name).first()
             if team is None:
                 team = vendor_services.team_create(
-                    actor=actor, name=name, lead=self.users[lead] if lead else None,
+                    actor=actor,
+                    name=name,
+                    lead=self.users[lead] if lead else None,
                     members=[self.users[m] for m in members],
                 )
             teams[name] = team
@@ -171,60 +194,89 @@ class DemoBuilder:
         u = self.users
         manager = u["alpha.manager"]
         engagement = engagement_services.engagement_create(
-            actor=manager, provider=providers["bio-analytics"],
-            service_line=ServiceLine.objects.get(slug="clinical_data_analysis"), title=title,
+            actor=manager,
+            provider=providers["bio-analytics"],
+            service_line=ServiceLine.objects.get(slug="clinical_data_analysis"),
+            title=title,
             brief="Primary and secondary efficacy endpoints, safety signals and subgroup "
-                  "response for the Phase II oncology trial ONC-221.",
-            start_date=self.today - timedelta(days=45), end_date=self.today + timedelta(days=120),
-            budget=Decimal("240000.00"), currency="USD", pricing_model="dedicated_team",
-            confidentiality="confidential", qa_required=True, reminder_lead_hours=24,
-            review_turnaround_hours=72, quality_threshold=Decimal("3.50"),
+            "response for the Phase II oncology trial ONC-221.",
+            start_date=self.today - timedelta(days=45),
+            end_date=self.today + timedelta(days=120),
+            budget=Decimal("240000.00"),
+            currency="USD",
+            pricing_model="dedicated_team",
+            confidentiality="confidential",
+            qa_required=True,
+            reminder_lead_hours=24,
+            review_turnaround_hours=72,
+            quality_threshold=Decimal("3.50"),
         )
-        engagement_services.engagement_grant_access(actor=manager, engagement=engagement,
-                                                    user=u["alpha.viewer"])
+        engagement_services.engagement_grant_access(
+            actor=manager, engagement=engagement, user=u["alpha.viewer"]
+        )
         engagement_services.engagement_propose(actor=manager, engagement=engagement)
         engagement_services.engagement_accept(actor=u["bio.admin"], engagement=engagement)
-        engagement_services.engagement_assign_lead(actor=u["bio.admin"], engagement=engagement,
-                                                   lead=u["bio.lead"])
-        engagement_services.engagement_assign_team(actor=u["bio.lead"], engagement=engagement,
-                                                   team=teams["Biostatistics"])
+        engagement_services.engagement_assign_lead(
+            actor=u["bio.admin"], engagement=engagement, lead=u["bio.lead"]
+        )
+        engagement_services.engagement_assign_team(
+            actor=u["bio.lead"], engagement=engagement, team=teams["Biostatistics"]
+        )
         document_file = _pdf("ONC-221 protocol v3.pdf")
         engagement_services.document_upload(
-            actor=manager, engagement=engagement, file=document_file,
-            title="Trial protocol v3", classification="confidential",
+            actor=manager,
+            engagement=engagement,
+            file=document_file,
+            title="Trial protocol v3",
+            classification="confidential",
         )
 
         analyst, qa = u["bio.analyst"], u["bio.qa"]
 
         def plan(title, due, kind="report"):
             return deliverable_services.deliverable_plan(
-                actor=manager, engagement=engagement, title=title, due_at=due, kind=kind,
+                actor=manager,
+                engagement=engagement,
+                title=title,
+                due_at=due,
+                kind=kind,
                 assignee=analyst,
                 description=f"{title} for ONC-221.",
             )
 
         def submit(deliverable, name, notes=""):
-            deliverable_services.deliverable_submit(actor=analyst, deliverable=deliverable,
-                                                    file=_pdf(name), notes=notes)
+            deliverable_services.deliverable_submit(
+                actor=analyst, deliverable=deliverable, file=_pdf(name), notes=notes
+            )
 
         sap = plan("Statistical analysis plan", self.now + timedelta(days=2), "memo")
         deliverable_services.deliverable_start(actor=analyst, deliverable=sap)
         submit(sap, "SAP v1.pdf", "Final SAP for sign-off.")
-        deliverable_services.deliverable_qa(actor=qa, deliverable=sap, decision="pass",
-                                            comment="Checked against the protocol.")
-        deliverable_services.deliverable_review(actor=manager, deliverable=sap, decision="accept",
-                                                scores=GOOD_SCORES, comment="Clear and complete.")
+        deliverable_services.deliverable_qa(
+            actor=qa, deliverable=sap, decision="pass", comment="Checked against the protocol."
+        )
+        deliverable_services.deliverable_review(
+            actor=manager,
+            deliverable=sap,
+            decision="accept",
+            scores=GOOD_SCORES,
+            comment="Clear and complete.",
+        )
 
         interim = plan("Interim efficacy report", self.now + timedelta(days=5))
         deliverable_services.deliverable_start(actor=analyst, deliverable=interim)
         submit(interim, "Interim efficacy v1.pdf")
         deliverable_services.deliverable_qa(actor=qa, deliverable=interim, decision="pass")
         deliverable_services.deliverable_review(
-            actor=manager, deliverable=interim, decision="request_changes", scores=MIXED_SCORES,
+            actor=manager,
+            deliverable=interim,
+            decision="request_changes",
+            scores=MIXED_SCORES,
             comment="Please add the per-protocol population and forest plots.",
         )
         deliverable_services.comment_add(
-            actor=analyst, deliverable=interim,
+            actor=analyst,
+            deliverable=interim,
             body="Per-protocol tables and forest plots added in version 2.",
         )
         submit(interim, "Interim efficacy v2.pdf", "Adds the per-protocol population.")
@@ -245,11 +297,16 @@ class DemoBuilder:
             return
         manager = self.users["alpha.manager"]
         engagement = engagement_services.engagement_create(
-            actor=manager, provider=providers["bio-analytics"],
-            service_line=ServiceLine.objects.get(slug="data_analytics"), title=title,
+            actor=manager,
+            provider=providers["bio-analytics"],
+            service_line=ServiceLine.objects.get(slug="data_analytics"),
+            title=title,
             brief="A dashboard of real-world outcomes from claims and registry data.",
-            start_date=self.today + timedelta(days=14), end_date=self.today + timedelta(days=180),
-            budget=Decimal("85000.00"), currency="USD", pricing_model="fixed_fee",
+            start_date=self.today + timedelta(days=14),
+            end_date=self.today + timedelta(days=180),
+            budget=Decimal("85000.00"),
+            currency="USD",
+            pricing_model="fixed_fee",
             confidentiality="confidential",
         )
         engagement_services.engagement_propose(actor=manager, engagement=engagement)
@@ -262,30 +319,49 @@ class DemoBuilder:
         u = self.users
         manager, analyst = u["northwind.manager"], u["ledger.analyst"]
         engagement = engagement_services.engagement_create(
-            actor=manager, provider=providers["ledger-research"],
-            service_line=ServiceLine.objects.get(slug="equity_research"), title=title,
+            actor=manager,
+            provider=providers["ledger-research"],
+            service_line=ServiceLine.objects.get(slug="equity_research"),
+            title=title,
             brief="Initiation and quarterly updates on twelve EU banks.",
-            start_date=self.today - timedelta(days=20), end_date=self.today + timedelta(days=340),
-            budget=Decimal("120000.00"), currency="EUR", pricing_model="time_and_materials",
-            confidentiality="internal", qa_required=False, quality_threshold=Decimal("3.00"),
+            start_date=self.today - timedelta(days=20),
+            end_date=self.today + timedelta(days=340),
+            budget=Decimal("120000.00"),
+            currency="EUR",
+            pricing_model="time_and_materials",
+            confidentiality="internal",
+            qa_required=False,
+            quality_threshold=Decimal("3.00"),
         )
         engagement_services.engagement_propose(actor=manager, engagement=engagement)
         engagement_services.engagement_accept(actor=u["ledger.admin"], engagement=engagement)
-        engagement_services.engagement_assign_team(actor=u["ledger.admin"], engagement=engagement,
-                                                   team=teams["EU Banks"])
+        engagement_services.engagement_assign_team(
+            actor=u["ledger.admin"], engagement=engagement, team=teams["EU Banks"]
+        )
         initiation = deliverable_services.deliverable_plan(
-            actor=manager, engagement=engagement, title="Sector initiation report",
-            due_at=self.now + timedelta(days=1), assignee=analyst,
+            actor=manager,
+            engagement=engagement,
+            title="Sector initiation report",
+            due_at=self.now + timedelta(days=1),
+            assignee=analyst,
         )
         deliverable_services.deliverable_start(actor=analyst, deliverable=initiation)
-        deliverable_services.deliverable_submit(actor=analyst, deliverable=initiation,
-                                                file=_pdf("EU banks initiation.pdf"))
+        deliverable_services.deliverable_submit(
+            actor=analyst, deliverable=initiation, file=_pdf("EU banks initiation.pdf")
+        )
         deliverable_services.deliverable_review(
-            actor=manager, deliverable=initiation, decision="accept", scores=GOOD_SCORES,
+            actor=manager,
+            deliverable=initiation,
+            decision="accept",
+            scores=GOOD_SCORES,
         )
         model = deliverable_services.deliverable_plan(
-            actor=manager, engagement=engagement, title="Q4 earnings model", kind="model",
-            due_at=self.now + timedelta(days=10), assignee=analyst,
+            actor=manager,
+            engagement=engagement,
+            title="Q4 earnings model",
+            kind="model",
+            due_at=self.now + timedelta(days=10),
+            assignee=analyst,
         )
         deliverable_services.deliverable_start(actor=analyst, deliverable=model)
         self.log(f"  engagement {engagement.reference} {title}")

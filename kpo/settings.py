@@ -18,16 +18,20 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DJANGO_ENV = env("DJANGO_ENV", "development")
 PRODUCTION = DJANGO_ENV == "production"
 
-_PLACEHOLDER_KEY = "insecure-local-development-key"  # noqa: S105 - refused in production below
+_PLACEHOLDER_KEY = "insecure-local-development-key"
 SECRET_KEY = env("SECRET_KEY", _PLACEHOLDER_KEY)
-if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY == _PLACEHOLDER_KEY or "insecure" in SECRET_KEY):
+if PRODUCTION and (
+    len(SECRET_KEY) < 50 or SECRET_KEY == _PLACEHOLDER_KEY or "insecure" in SECRET_KEY
+):
     raise ImproperlyConfigured("DJANGO_ENV=production needs SECRET_KEY: 50+ random characters.")
 
 DEBUG = env_bool("DEBUG", not PRODUCTION)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when DJANGO_ENV=production.")
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1],testserver")
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1],testserver"
+)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -100,7 +104,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

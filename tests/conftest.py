@@ -26,9 +26,7 @@ class DemoUsers:
     """`users.alpha_manager` or `users["alpha.manager"]`: the demo user of that name."""
 
     def __getitem__(self, username):
-        return get_user_model().objects.select_related("client", "provider").get(
-            username=username
-        )
+        return get_user_model().objects.select_related("client", "provider").get(username=username)
 
     def __getattr__(self, name):
         return self[name.replace("_", ".")]

@@ -53,7 +53,8 @@ class Certification(models.Model):
                 name="certification_kind_valid", condition=Q(kind__in=CertificationKind.values)
             ),
             models.CheckConstraint(
-                name="certification_expires_after_issue", condition=Q(expires_on__gt=models.F("issued_on"))
+                name="certification_expires_after_issue",
+                condition=Q(expires_on__gt=models.F("issued_on")),
             ),
         ]
 
@@ -117,7 +118,9 @@ class AnalystTeam(models.Model):
     class Meta:
         ordering = ["provider", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["provider", "name"], name="team_name_unique_per_provider")
+            models.UniqueConstraint(
+                fields=["provider", "name"], name="team_name_unique_per_provider"
+            )
         ]
 
     def __str__(self):

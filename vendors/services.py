@@ -17,8 +17,9 @@ TEAM_MEMBER_ROLES = (Role.ANALYST, Role.QA_REVIEWER, Role.ENGAGEMENT_LEAD)
 
 def _check_approval_dates(assessed_on, expires_on):
     if assessed_on and expires_on and expires_on < assessed_on:
-        raise BusinessRuleViolation("An approval cannot expire before it was assessed.",
-                                    field="expires_on")
+        raise BusinessRuleViolation(
+            "An approval cannot expire before it was assessed.", field="expires_on"
+        )
 
 
 def vendor_approval_create(*, actor, provider, **values):
@@ -33,8 +34,14 @@ def vendor_approval_create(*, actor, provider, **values):
             approval = VendorApproval.objects.create(
                 client_id=actor.client_id, provider=provider, decided_by=actor, **values
             )
-            audit_record(actor=actor, action="vendor_approval.create", target=approval,
-                         client=approval.client, provider=provider, changes=values)
+            audit_record(
+                actor=actor,
+                action="vendor_approval.create",
+                target=approval,
+                client=approval.client,
+                provider=provider,
+                changes=values,
+            )
     except IntegrityError:
         raise BusinessRuleViolation(
             f"Your organisation already has an assessment of {provider}; update it instead.",
@@ -53,8 +60,10 @@ def vendor_approval_update(*, actor, approval, **values):
         approval = VendorApproval.objects.select_for_update().get(pk=approval.pk)
         if approval.client_id != actor.client_id:
             raise NotVisible("Not found.")
-        _check_approval_dates(values.get("assessed_on", approval.assessed_on),
-                              values.get("expires_on", approval.expires_on))
+        _check_approval_dates(
+            values.get("assessed_on", approval.assessed_on),
+            values.get("expires_on", approval.expires_on),
+        )
         changes = diff(approval, APPROVAL_FIELDS, values)
         if not changes:
             return approval
@@ -62,8 +71,14 @@ def vendor_approval_update(*, actor, approval, **values):
             setattr(approval, field, values[field])
         approval.decided_by = actor
         approval.save()
-        audit_record(actor=actor, action="vendor_approval.update", target=approval,
-                     client=approval.client, provider=approval.provider, changes=changes)
+        audit_record(
+            actor=actor,
+            action="vendor_approval.update",
+            target=approval,
+            client=approval.client,
+            provider=approval.provider,
+            changes=changes,
+        )
     return approval
 
 
@@ -73,15 +88,24 @@ def certification_add(*, actor, provider, kind, issued_on, expires_on, reference
     if actor.provider_id != provider.pk:
         raise NotVisible("Not found.")
     if expires_on <= issued_on:
-        raise BusinessRuleViolation("A certificate must expire after it was issued.",
-                                    field="expires_on")
+        raise BusinessRuleViolation(
+            "A certificate must expire after it was issued.", field="expires_on"
+        )
     with transaction.atomic():
         certification = Certification.objects.create(
-            provider=provider, kind=kind, issued_on=issued_on, expires_on=expires_on,
+            provider=provider,
+            kind=kind,
+            issued_on=issued_on,
+            expires_on=expires_on,
             reference=reference,
         )
-        audit_record(actor=actor, action="certification.add", target=certification,
-                     provider=provider, changes={"kind": kind, "expires_on": expires_on})
+        audit_record(
+            actor=actor,
+            action="certification.add",
+            target=certification,
+            provider=provider,
+            changes={"kind": kind, "expires_on": expires_on},
+        )
     return certification
 
 
@@ -114,8 +138,13 @@ def team_create(*, actor, name, lead=None, members=()):
             raise BusinessRuleViolation(f"There is already a team called {name}.", field="name")
         group = Group.objects.create(name=f"team:{actor.provider_id}:{name}"[:150])
         team = AnalystTeam.objects.create(provider_id=actor.provider_id, name=name, group=group)
-        audit_record(actor=actor, action="team.create", target=team, provider=team.provider,
-                     changes={"name": name})
+        audit_record(
+            actor=actor,
+            action="team.create",
+            target=team,
+            provider=team.provider,
+            changes={"name": name},
+        )
         if lead is not None:
             team = team_set_lead(actor=actor, team=team, lead=lead)
         for user in members:
@@ -132,14 +161,21 @@ def team_rename(*, actor, team, name):
         team = _locked_team(team)
         if name == team.name:
             return team
-        if AnalystTeam.objects.filter(provider_id=team.provider_id, name__iexact=name).exclude(
-            pk=team.pk
-        ).exists():
+        if (
+            AnalystTeam.objects.filter(provider_id=team.provider_id, name__iexact=name)
+            .exclude(pk=team.pk)
+            .exists()
+        ):
             raise BusinessRuleViolation(f"There is already a team called {name}.", field="name")
         old, team.name = team.name, name
         team.save(update_fields=["name"])
-        audit_record(actor=actor, action="team.rename", target=team, provider=team.provider,
-                     changes={"name": [old, name]})
+        audit_record(
+            actor=actor,
+            action="team.rename",
+            target=team,
+            provider=team.provider,
+            changes={"name": [old, name]},
+        )
     return team
 
 
@@ -155,10 +191,12 @@ def _sync_group_membership(team, user) -> None:
 def team_set_lead(*, actor, team, lead):
     """Name the team's lead, who then sees everything the team works on."""
     _require_team_admin(actor, team.provider_id)
-    if lead is not None and (lead.provider_id != team.provider_id
-                             or lead.role != Role.ENGAGEMENT_LEAD):
-        raise BusinessRuleViolation("The team lead must be an engagement lead of this provider.",
-                                    field="lead")
+    if lead is not None and (
+        lead.provider_id != team.provider_id or lead.role != Role.ENGAGEMENT_LEAD
+    ):
+        raise BusinessRuleViolation(
+            "The team lead must be an engagement lead of this provider.", field="lead"
+        )
     with transaction.atomic():
         team = _locked_team(team)
         old = team.lead
@@ -169,9 +207,13 @@ def team_set_lead(*, actor, team, lead):
         for user in (old, lead):
             if user is not None:
                 _sync_group_membership(team, user)
-        audit_record(actor=actor, action="team.set_lead", target=team, provider=team.provider,
-                     changes={"lead": [old.username if old else None,
-                                       lead.username if lead else None]})
+        audit_record(
+            actor=actor,
+            action="team.set_lead",
+            target=team,
+            provider=team.provider,
+            changes={"lead": [old.username if old else None, lead.username if lead else None]},
+        )
     return team
 
 
@@ -185,8 +227,13 @@ def team_add_member(*, actor, team, user):
             return team
         team.members.add(user)
         _sync_group_membership(team, user)
-        audit_record(actor=actor, action="team.add_member", target=team, provider=team.provider,
-                     changes={"user": user.username})
+        audit_record(
+            actor=actor,
+            action="team.add_member",
+            target=team,
+            provider=team.provider,
+            changes={"user": user.username},
+        )
     return team
 
 
@@ -199,8 +246,13 @@ def team_remove_member(*, actor, team, user):
             return team
         team.members.remove(user)
         _sync_group_membership(team, user)
-        audit_record(actor=actor, action="team.remove_member", target=team,
-                     provider=team.provider, changes={"user": user.username})
+        audit_record(
+            actor=actor,
+            action="team.remove_member",
+            target=team,
+            provider=team.provider,
+            changes={"user": user.username},
+        )
     return team
 
 
@@ -217,5 +269,3 @@ def team_set_members(*, actor, team, members):
             if pk not in wanted:
                 team = team_remove_member(actor=actor, team=team, user=user)
     return team
-
-

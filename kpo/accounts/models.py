@@ -26,7 +26,9 @@ class User(AbstractUser):
                 name="user_one_organisation_with_matching_role",
                 condition=(
                     Q(client__isnull=False, provider__isnull=True, role__in=sorted(CLIENT_ROLES))
-                    | Q(client__isnull=True, provider__isnull=False, role__in=sorted(PROVIDER_ROLES))
+                    | Q(
+                        client__isnull=True, provider__isnull=False, role__in=sorted(PROVIDER_ROLES)
+                    )
                     | Q(client__isnull=True, provider__isnull=True, role="", is_superuser=True)
                 ),
                 violation_error_message=(

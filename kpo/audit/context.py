@@ -11,11 +11,11 @@ class RequestOrigin:
     user_agent: str = ""
 
 
-_origin: ContextVar[RequestOrigin] = ContextVar("request_origin", default=RequestOrigin())
+_origin: ContextVar[RequestOrigin | None] = ContextVar("request_origin", default=None)
 
 
 def current_origin() -> RequestOrigin:
-    return _origin.get()
+    return _origin.get() or RequestOrigin()
 
 
 def set_origin(origin: RequestOrigin):

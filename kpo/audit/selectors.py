@@ -10,8 +10,7 @@ def restrict_audit_events(queryset, user, action: str = "read_audit"):
         return queryset.none()
     if user.is_superuser:
         return queryset
-    scope = Q(engagement__in=policy.restrict_queryset(
-        _engagements(), user, action).values("pk"))
+    scope = Q(engagement__in=policy.restrict_queryset(_engagements(), user, action).values("pk"))
     if user.role == "client_admin":
         scope |= Q(engagement__isnull=True, client_id=user.client_id)
     elif user.role == "provider_admin":

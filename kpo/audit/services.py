@@ -15,7 +15,13 @@ def _json_safe(value):
 
 
 def audit_record(
-    *, actor, action: str, target=None, engagement=None, client=None, provider=None,
+    *,
+    actor,
+    action: str,
+    target=None,
+    engagement=None,
+    client=None,
+    provider=None,
     changes: dict | None = None,
 ) -> AuditEvent:
     """Write one audit event. Services call this inside their own transaction so the event

@@ -20,7 +20,10 @@ class Notification(models.Model):
         "engagements.Engagement", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     deliverable = models.ForeignKey(
-        "deliverables.Deliverable", null=True, blank=True, on_delete=models.CASCADE,
+        "deliverables.Deliverable",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="+",
     )
     key = models.CharField(max_length=200, null=True, blank=True, unique=True)

@@ -15,8 +15,15 @@ def deliverable_path(deliverable) -> str:
 
 
 def notify(
-    *, kind: str, recipients: Iterable, title: str, body: str = "", engagement=None,
-    deliverable=None, key: str | None = None, exclude=None,
+    *,
+    kind: str,
+    recipients: Iterable,
+    title: str,
+    body: str = "",
+    engagement=None,
+    deliverable=None,
+    key: str | None = None,
+    exclude=None,
 ) -> list[Notification]:
     """Create one notification per distinct active recipient (never the actor who caused it).
 
@@ -25,8 +32,10 @@ def notify(
     """
     if deliverable is not None and engagement is None:
         engagement = deliverable.engagement
-    url = deliverable_path(deliverable) if deliverable else (
-        engagement_path(engagement) if engagement else ""
+    url = (
+        deliverable_path(deliverable)
+        if deliverable
+        else (engagement_path(engagement) if engagement else "")
     )
     seen: set[int] = set()
     rows = []
@@ -38,8 +47,13 @@ def notify(
         seen.add(user.pk)
         rows.append(
             Notification(
-                user=user, kind=kind, title=title[:200], body=body, url=url,
-                engagement=engagement, deliverable=deliverable,
+                user=user,
+                kind=kind,
+                title=title[:200],
+                body=body,
+                url=url,
+                engagement=engagement,
+                deliverable=deliverable,
                 key=f"{key}:{user.pk}" if key else None,
             )
         )

@@ -6,61 +6,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('access', '0001_initial'),
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('engagements', '0001_initial'),
+        ("access", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("engagements", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='engagementgroupobjectpermission',
-            name='content_object',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='group_grants', to='engagements.engagement'),
+            model_name="engagementgroupobjectpermission",
+            name="content_object",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="group_grants",
+                to="engagements.engagement",
+            ),
         ),
         migrations.AddField(
-            model_name='engagementgroupobjectpermission',
-            name='group',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.group'),
+            model_name="engagementgroupobjectpermission",
+            name="group",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="auth.group"),
         ),
         migrations.AddField(
-            model_name='engagementgroupobjectpermission',
-            name='permission',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.permission'),
+            model_name="engagementgroupobjectpermission",
+            name="permission",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, to="auth.permission"
+            ),
         ),
         migrations.AddField(
-            model_name='engagementuserobjectpermission',
-            name='content_object',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='user_grants', to='engagements.engagement'),
+            model_name="engagementuserobjectpermission",
+            name="content_object",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="user_grants",
+                to="engagements.engagement",
+            ),
         ),
         migrations.AddField(
-            model_name='engagementuserobjectpermission',
-            name='permission',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.permission'),
+            model_name="engagementuserobjectpermission",
+            name="permission",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, to="auth.permission"
+            ),
         ),
         migrations.AddField(
-            model_name='engagementuserobjectpermission',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL),
+            model_name="engagementuserobjectpermission",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddIndex(
-            model_name='engagementgroupobjectpermission',
-            index=models.Index(fields=['group', 'permission'], name='eng_group_grant_idx'),
+            model_name="engagementgroupobjectpermission",
+            index=models.Index(fields=["group", "permission"], name="eng_group_grant_idx"),
         ),
         migrations.AlterUniqueTogether(
-            name='engagementgroupobjectpermission',
-            unique_together={('group', 'permission', 'content_object')},
+            name="engagementgroupobjectpermission",
+            unique_together={("group", "permission", "content_object")},
         ),
         migrations.AddIndex(
-            model_name='engagementuserobjectpermission',
-            index=models.Index(fields=['user', 'permission'], name='eng_user_grant_idx'),
+            model_name="engagementuserobjectpermission",
+            index=models.Index(fields=["user", "permission"], name="eng_user_grant_idx"),
         ),
         migrations.AlterUniqueTogether(
-            name='engagementuserobjectpermission',
-            unique_together={('user', 'permission', 'content_object')},
+            name="engagementuserobjectpermission",
+            unique_together={("user", "permission", "content_object")},
         ),
     ]

@@ -5,40 +5,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('audit', '0002_initial'),
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('vendors', '0001_initial'),
+        ("audit", "0002_initial"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("vendors", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auditevent',
-            name='provider',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='vendors.provider'),
+            model_name="auditevent",
+            name="provider",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="vendors.provider",
+            ),
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='target_type',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype'),
+            model_name="auditevent",
+            name="target_type",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="contenttypes.contenttype",
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['engagement', '-id'], name='audit_engagement_idx'),
+            model_name="auditevent",
+            index=models.Index(fields=["engagement", "-id"], name="audit_engagement_idx"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['client', '-id'], name='audit_client_idx'),
+            model_name="auditevent",
+            index=models.Index(fields=["client", "-id"], name="audit_client_idx"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['provider', '-id'], name='audit_provider_idx'),
+            model_name="auditevent",
+            index=models.Index(fields=["provider", "-id"], name="audit_provider_idx"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['actor', '-id'], name='audit_actor_idx'),
+            model_name="auditevent",
+            index=models.Index(fields=["actor", "-id"], name="audit_actor_idx"),
         ),
     ]

@@ -6,36 +6,120 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('deliverables', '0001_initial'),
-        ('engagements', '0001_initial'),
+        ("deliverables", "0001_initial"),
+        ("engagements", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('deliverable_due_soon', 'Deliverable due soon'), ('deliverable_breached', 'Deliverable breached'), ('deliverable_submitted', 'Deliverable submitted'), ('qa_returned', 'Returned by QA'), ('review_requested', 'Review requested'), ('review_pending', 'Review pending'), ('review_overdue', 'Review overdue'), ('changes_requested', 'Changes requested'), ('deliverable_accepted', 'Deliverable accepted'), ('deliverable_rejected', 'Deliverable rejected'), ('engagement_proposed', 'Engagement proposed'), ('engagement_status_changed', 'Engagement status changed'), ('comment_added', 'Comment added'), ('certification_expiring', 'Certification expiring'), ('approval_expiring', 'Approval expiring')], max_length=32)),
-                ('title', models.CharField(max_length=200)),
-                ('body', models.TextField(blank=True)),
-                ('url', models.CharField(blank=True, max_length=300)),
-                ('key', models.CharField(blank=True, max_length=200, null=True, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('emailed_at', models.DateTimeField(blank=True, null=True)),
-                ('deliverable', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='deliverables.deliverable')),
-                ('engagement', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='engagements.engagement')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("deliverable_due_soon", "Deliverable due soon"),
+                            ("deliverable_breached", "Deliverable breached"),
+                            ("deliverable_submitted", "Deliverable submitted"),
+                            ("qa_returned", "Returned by QA"),
+                            ("review_requested", "Review requested"),
+                            ("review_pending", "Review pending"),
+                            ("review_overdue", "Review overdue"),
+                            ("changes_requested", "Changes requested"),
+                            ("deliverable_accepted", "Deliverable accepted"),
+                            ("deliverable_rejected", "Deliverable rejected"),
+                            ("engagement_proposed", "Engagement proposed"),
+                            ("engagement_status_changed", "Engagement status changed"),
+                            ("comment_added", "Comment added"),
+                            ("certification_expiring", "Certification expiring"),
+                            ("approval_expiring", "Approval expiring"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("body", models.TextField(blank=True)),
+                ("url", models.CharField(blank=True, max_length=300)),
+                ("key", models.CharField(blank=True, max_length=200, null=True, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                ("emailed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "deliverable",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="deliverables.deliverable",
+                    ),
+                ),
+                (
+                    "engagement",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="engagements.engagement",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
-                'indexes': [models.Index(fields=['user', '-id'], name='notification_user_idx'), models.Index(condition=models.Q(('read_at__isnull', True)), fields=['user'], name='notification_unread_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['deliverable_due_soon', 'deliverable_breached', 'deliverable_submitted', 'qa_returned', 'review_requested', 'review_pending', 'review_overdue', 'changes_requested', 'deliverable_accepted', 'deliverable_rejected', 'engagement_proposed', 'engagement_status_changed', 'comment_added', 'certification_expiring', 'approval_expiring'])), name='notification_kind_valid')],
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(fields=["user", "-id"], name="notification_user_idx"),
+                    models.Index(
+                        condition=models.Q(("read_at__isnull", True)),
+                        fields=["user"],
+                        name="notification_unread_idx",
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "kind__in",
+                                [
+                                    "deliverable_due_soon",
+                                    "deliverable_breached",
+                                    "deliverable_submitted",
+                                    "qa_returned",
+                                    "review_requested",
+                                    "review_pending",
+                                    "review_overdue",
+                                    "changes_requested",
+                                    "deliverable_accepted",
+                                    "deliverable_rejected",
+                                    "engagement_proposed",
+                                    "engagement_status_changed",
+                                    "comment_added",
+                                    "certification_expiring",
+                                    "approval_expiring",
+                                ],
+                            )
+                        ),
+                        name="notification_kind_valid",
+                    )
+                ],
             },
         ),
     ]
