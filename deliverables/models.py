@@ -144,6 +144,8 @@ class Review(models.Model):
     score_presentation = _score_field()
     overall = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     comment = models.TextField(blank=True)
+    # For client reviews: how long the version waited in front of the client.
+    turnaround = models.DurationField(null=True, blank=True)
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="reviews"
     )

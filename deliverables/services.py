@@ -367,8 +367,6 @@ def deliverable_review(*, actor, deliverable, decision, scores=None, comment="")
         raise BusinessRuleViolation(
             "The decision must be 'accept', 'request_changes' or 'reject'.", field="decision"
         )
-    rubric = _scores(scores, required=decision == ReviewDecision.ACCEPT)
-    overall = _overall(rubric)
     with transaction.atomic():
         deliverable = _locked(deliverable)
         policy.require(actor, "review", deliverable)
@@ -377,6 +375,8 @@ def deliverable_review(*, actor, deliverable, decision, scores=None, comment="")
                 f"Only a deliverable in client review can be reviewed; this one is "
                 f"{deliverable.get_status_display().lower()}."
             )
+        rubric = _scores(scores, required=decision == ReviewDecision.ACCEPT)
+        overall = _overall(rubric)
         threshold = deliverable.engagement.quality_threshold
         if decision == ReviewDecision.ACCEPT and overall < threshold:
             raise BusinessRuleViolation(
@@ -393,6 +393,9 @@ def deliverable_review(*, actor, deliverable, decision, scores=None, comment="")
             comment=comment,
             reviewer=actor,
             overall=overall,
+            turnaround=(timezone.now() - deliverable.review_started_at)
+            if deliverable.review_started_at
+            else None,
             **{f"score_{name}": value for name, value in (rubric or {}).items()},
         )
         target, kind, verb = _CLIENT_OUTCOMES[decision]

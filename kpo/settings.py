@@ -225,6 +225,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "EXCEPTION_HANDLER": "kpo.rest.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "kpo.rest.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "KPO engagement manager API",
@@ -234,6 +240,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "EngagementStatusEnum": "engagements.choices.EngagementStatus",
+        "ConfidentialityEnum": "engagements.choices.Confidentiality",
+        "DeliverableStatusEnum": "deliverables.choices.DeliverableStatus",
+        "DeliverableKindEnum": "deliverables.choices.DeliverableKind",
+        "ReviewKindEnum": "deliverables.choices.ReviewKind",
+        "ApprovalStatusEnum": "vendors.choices.ApprovalStatus",
+        "NotificationKindEnum": "kpo.notifications.choices.NotificationKind",
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kpo.accounts import views as account_views
 
@@ -7,4 +8,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("kpo.accounts.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("kpo.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -47,3 +47,51 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.user}: {self.title}"
+
+
+class Webhook(models.Model):
+    """An organisation's endpoint for signed event deliveries (events named as notification
+    kinds). Belongs to a client or a provider; the secret is never shown again."""
+
+    client = models.ForeignKey(
+        "engagements.Client",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhooks",
+    )
+    provider = models.ForeignKey(
+        "vendors.Provider",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhooks",
+    )
+    url = models.URLField(max_length=500)
+    events = models.JSONField(default=list, blank=True)
+    secret = models.CharField(max_length=200)
+    active = models.BooleanField(default=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                name="webhook_one_owner",
+                condition=Q(client__isnull=False, provider__isnull=True)
+                | Q(client__isnull=True, provider__isnull=False),
+            )
+        ]
+
+    def __str__(self):
+        return self.url

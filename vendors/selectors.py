@@ -1,0 +1,121 @@
+"""Reads about providers that depend on who asks: the directory and the scorecard."""
+
+from django.db.models import Count, F, Q, Sum
+
+from deliverables.choices import DeliverableStatus, ReviewKind, SlaState
+from deliverables.models import Deliverable, Review
+from engagements.models import Engagement
+
+from .models import Provider
+
+
+def providers_for(user):
+    """Client users may engage any active provider; provider users see their own firm."""
+    providers = Provider.objects.prefetch_related("service_lines")
+    if user.is_superuser:
+        return providers
+    if user.provider_id:
+        return providers.filter(pk=user.provider_id)
+    if user.client_id:
+        return providers.filter(is_active=True)
+    return providers.none()
+
+
+def _rate(part, whole):
+    return round(part / whole, 4) if whole else None
+
+
+def _figures(row: dict, review_row: dict) -> dict:
+    delivered = row["delivered"] or 0
+    accepted = row["accepted"] or 0
+    seconds = review_row.get("review_seconds")
+    return {
+        "deliverables_delivered": delivered,
+        "on_time_rate": _rate(row["met"] or 0, delivered),
+        "average_quality": round(float(row["quality_sum"]) / accepted, 2)
+        if accepted and row["quality_sum"] is not None
+        else None,
+        "first_pass_acceptance_rate": _rate(row["first_pass"] or 0, accepted),
+        "average_review_hours": round(seconds / review_row["reviews"] / 3600, 2)
+        if seconds is not None and review_row.get("reviews")
+        else None,
+        "breaches": (row["missed"] or 0) + (row["open_breaches"] or 0),
+        "open_breaches": row["open_breaches"] or 0,
+    }
+
+
+def provider_scorecard(user, provider) -> dict:
+    """The provider's delivery record, computed only from engagements `user` may see.
+
+    Two grouped queries (deliverables, client reviews) whatever the number of deliverables;
+    overall figures are summed from the per-engagement rows so they agree exactly.
+    """
+    engagements = {
+        e.pk: e
+        for e in Engagement.objects.restrict(user, "view")
+        .filter(provider=provider)
+        .only("pk", "reference", "title")
+    }
+    accepted = Q(status=DeliverableStatus.ACCEPTED)
+    rows = (
+        Deliverable.objects.filter(engagement_id__in=list(engagements))
+        .values("engagement_id")
+        .annotate(
+            delivered=Count("pk", filter=Q(delivered_at__isnull=False)),
+            met=Count("pk", filter=Q(sla_state=SlaState.MET)),
+            missed=Count("pk", filter=Q(sla_state=SlaState.MISSED)),
+            open_breaches=Count("pk", filter=Q(sla_state=SlaState.BREACHED)),
+            accepted=Count("pk", filter=accepted),
+            first_pass=Count("pk", filter=accepted & Q(current_version=1)),
+            quality_sum=Sum("overall_score", filter=accepted),
+        )
+        .order_by()
+    )
+    reviews = (
+        Review.objects.filter(
+            deliverable__engagement_id__in=list(engagements),
+            kind=ReviewKind.CLIENT,
+            turnaround__isnull=False,
+        )
+        .values(engagement_id=F("deliverable__engagement_id"))
+        .annotate(reviews=Count("pk"), review_total=Sum("turnaround"))
+        .order_by()
+    )
+    review_rows = {
+        r["engagement_id"]: {
+            "reviews": r["reviews"],
+            "review_seconds": r["review_total"].total_seconds(),
+        }
+        for r in reviews
+    }
+    keys = ("delivered", "met", "missed", "open_breaches", "accepted", "first_pass")
+    totals = dict.fromkeys(keys, 0) | {"quality_sum": None}
+    review_totals = {"reviews": 0, "review_seconds": None}
+    zero = dict.fromkeys(keys, 0) | {"quality_sum": None}
+    rows_by_engagement = {row["engagement_id"]: row for row in rows}
+    by_engagement = []
+    for engagement in sorted(engagements.values(), key=lambda e: e.reference):
+        row = rows_by_engagement.get(engagement.pk, zero)
+        review_row = review_rows.get(engagement.pk, {})
+        by_engagement.append(
+            {
+                "engagement": engagement.pk,
+                "reference": engagement.reference,
+                "title": engagement.title,
+                **_figures(row, review_row),
+            }
+        )
+        for key in keys:
+            totals[key] += row[key] or 0
+        if row["quality_sum"] is not None:
+            totals["quality_sum"] = (totals["quality_sum"] or 0) + row["quality_sum"]
+        if review_row:
+            review_totals["reviews"] += review_row["reviews"]
+            review_totals["review_seconds"] = (review_totals["review_seconds"] or 0) + review_row[
+                "review_seconds"
+            ]
+    return {
+        "provider": provider.pk,
+        **_figures(totals, review_totals),
+        "by_engagement": by_engagement,
+    }
