@@ -2,8 +2,7 @@
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Q, Value
-from django.db.models.functions import Coalesce, Concat
+from django.db.models import Q
 
 from .choices import DeliverableStatus
 from .models import Deliverable
@@ -11,10 +10,7 @@ from .models import Deliverable
 
 def _document():
     # Must stay identical to the expression of the GIN index in migration 0004.
-    return SearchVector(
-        Concat(Coalesce("title", Value("")), Value(" "), Coalesce("description", Value(""))),
-        config="english",
-    )
+    return SearchVector("title", "description", config="english")
 
 
 def knowledge_search(user, query: str):
