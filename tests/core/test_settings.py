@@ -14,7 +14,7 @@ GOOD_KEY = "k" * 20 + "Q7v!x9#Lm2@pR4$tW8^zB6&nC1*fH3(dJ5)"
 def run_check(tmp_path, **env):
     base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_ENV"}}
     base |= {"VAR_DIR": str(tmp_path), **env}
-    return subprocess.run(  # noqa: S603 - our own manage.py with a fixed argument list
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=base,
