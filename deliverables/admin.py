@@ -23,7 +23,13 @@ class DeliverableAdmin(admin.ModelAdmin):
     time, and the assignee must be on the engagement. Those are shown here, not edited."""
 
     list_display = (
-        "title", "engagement", "kind", "status", "sla_state", "due_at", "assignee",
+        "title",
+        "engagement",
+        "kind",
+        "status",
+        "sla_state",
+        "due_at",
+        "assignee",
         "current_version",
     )
     list_filter = ("status", "sla_state", "kind")
@@ -31,14 +37,37 @@ class DeliverableAdmin(admin.ModelAdmin):
     search_fields = ("title", "engagement__reference", "engagement__title")
     date_hierarchy = "due_at"
     fields = (
-        "engagement", "title", "description", "kind", "due_at", "assignee", "status",
-        "sla_state", "current_version", "review_started_at", "delivered_at", "accepted_at",
-        "overall_score", "created_by", "created_at", "updated_at",
+        "engagement",
+        "title",
+        "description",
+        "kind",
+        "due_at",
+        "assignee",
+        "status",
+        "sla_state",
+        "current_version",
+        "review_started_at",
+        "delivered_at",
+        "accepted_at",
+        "overall_score",
+        "created_by",
+        "created_at",
+        "updated_at",
     )
     readonly_fields = (
-        "engagement", "due_at", "assignee", "status", "sla_state", "current_version",
-        "review_started_at", "delivered_at", "accepted_at", "overall_score", "created_by",
-        "created_at", "updated_at",
+        "engagement",
+        "due_at",
+        "assignee",
+        "status",
+        "sla_state",
+        "current_version",
+        "review_started_at",
+        "delivered_at",
+        "accepted_at",
+        "overall_score",
+        "created_by",
+        "created_at",
+        "updated_at",
     )
 
     def has_add_permission(self, request):
@@ -53,25 +82,46 @@ class SubmissionAdmin(ViewOnlyAdmin):
     """Metadata only: the file is served by the application's audited download view."""
 
     list_display = (
-        "deliverable", "version", "filename", "content_type", "size", "submitted_by",
+        "deliverable",
+        "version",
+        "filename",
+        "content_type",
+        "size",
+        "submitted_by",
         "submitted_at",
     )
     list_filter = ("content_type",)
     list_select_related = ("deliverable", "submitted_by")
     search_fields = (
-        "filename", "sha256", "deliverable__title", "deliverable__engagement__reference",
+        "filename",
+        "sha256",
+        "deliverable__title",
+        "deliverable__engagement__reference",
     )
     date_hierarchy = "submitted_at"
     fields = (
-        "deliverable", "version", "filename", "notes", "content_type", "size", "sha256",
-        "submitted_by", "submitted_at",
+        "deliverable",
+        "version",
+        "filename",
+        "notes",
+        "content_type",
+        "size",
+        "sha256",
+        "submitted_by",
+        "submitted_at",
     )
 
 
 @admin.register(Review)
 class ReviewAdmin(ViewOnlyAdmin):
     list_display = (
-        "deliverable", "submission", "kind", "decision", "overall", "reviewer", "created_at",
+        "deliverable",
+        "submission",
+        "kind",
+        "decision",
+        "overall",
+        "reviewer",
+        "created_at",
     )
     list_filter = ("kind", "decision")
     # Submission's name includes its deliverable's.

@@ -48,6 +48,10 @@ class DeliverableViewSet(
     def get_queryset(self):
         return Deliverable.objects.restrict(self.request.user, "view").order_by("due_at", "id")
 
+    def _page(self, queryset, serializer_class):
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
     def _respond(self, deliverable):
         return Response(DeliverableSerializer(deliverable).data)
 
@@ -100,15 +104,13 @@ class DeliverableViewSet(
         detail=True,
         methods=["get", "post"],
         filter_backends=[],
-        pagination_class=None,
         parser_classes=[UploadParser],
     )
     def submissions(self, request, pk=None):
         """The versions of the deliverable; POST uploads the next one."""
         deliverable = self.get_object()
         if request.method == "GET":
-            versions = deliverable.submissions.order_by("version")
-            return Response(SubmissionSerializer(versions, many=True).data)
+            return self._page(deliverable.submissions.order_by("version"), SubmissionSerializer)
         serializer = SubmissionUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         submission = services.deliverable_submit(
@@ -134,14 +136,12 @@ class DeliverableViewSet(
         request=ClientReviewSerializer,
         responses={201: ReviewSerializer, **ERRORS},
     )
-    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
     def reviews(self, request, pk=None):
         """QA checks and client reviews; POST records a client review."""
         deliverable = self.get_object()
         if request.method == "GET":
-            return Response(
-                ReviewSerializer(deliverable.reviews.order_by("created_at", "id"), many=True).data
-            )
+            return self._page(deliverable.reviews.order_by("created_at", "id"), ReviewSerializer)
         serializer = ClientReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         review = services.deliverable_review(
@@ -153,14 +153,12 @@ class DeliverableViewSet(
     @extend_schema(
         methods=["post"], request=CommentSerializer, responses={201: CommentSerializer, **ERRORS}
     )
-    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
     def comments(self, request, pk=None):
         """The deliverable's discussion."""
         deliverable = self.get_object()
         if request.method == "GET":
-            return Response(
-                CommentSerializer(deliverable.comments.order_by("created_at", "id"), many=True).data
-            )
+            return self._page(deliverable.comments.order_by("created_at", "id"), CommentSerializer)
         serializer = CommentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         comment = services.comment_add(

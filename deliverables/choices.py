@@ -62,3 +62,21 @@ QA_DECISIONS = (ReviewDecision.PASS, ReviewDecision.RETURN)
 CLIENT_DECISIONS = (ReviewDecision.ACCEPT, ReviewDecision.REQUEST_CHANGES, ReviewDecision.REJECT)
 
 RUBRIC = ("accuracy", "completeness", "insight", "relevance", "presentation")
+
+
+class ReminderKind(models.TextChoices):
+    DUE_SOON = "due_soon", "Due soon"
+    BREACH = "breach", "Breach"
+    REVIEW_PENDING = "review_pending", "Review pending"
+    REVIEW_OVERDUE = "review_overdue", "Review overdue"
+
+
+DELIVERY_REMINDERS = (ReminderKind.DUE_SOON, ReminderKind.BREACH)
+REVIEW_REMINDERS = (ReminderKind.REVIEW_PENDING, ReminderKind.REVIEW_OVERDUE)
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    CANCELLED = "cancelled", "Cancelled"

@@ -12,6 +12,8 @@ from .choices import (
     RUBRIC,
     DeliverableKind,
     DeliverableStatus,
+    ReminderKind,
+    ReminderStatus,
     ReviewDecision,
     ReviewKind,
     SlaState,
@@ -209,3 +211,45 @@ class Comment(models.Model):
 
     def __str__(self):
         return f"Comment by {self.author} on {self.deliverable}"
+
+
+class SlaReminder(models.Model):
+    """A reminder or escalation that will be due at `fire_at`, written in the same transaction
+    as the change that makes it due. `(deliverable, kind, due_time)` is unique, so however
+    many sweeps run, each one fires once per due time."""
+
+    deliverable = models.ForeignKey(Deliverable, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=16, choices=ReminderKind.choices)
+    # The deadline the reminder is about (the due time, or the review deadline).
+    due_time = models.DateTimeField()
+    fire_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PENDING
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["fire_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["fire_at"],
+                name="reminder_pending_fire_idx",
+                condition=Q(status=ReminderStatus.PENDING),
+            ),
+            models.Index(fields=["deliverable", "status"], name="reminder_deliverable_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deliverable", "kind", "due_time"], name="one_reminder_per_due_time"
+            ),
+            models.CheckConstraint(
+                name="reminder_kind_valid", condition=Q(kind__in=ReminderKind.values)
+            ),
+            models.CheckConstraint(
+                name="reminder_status_valid", condition=Q(status__in=ReminderStatus.values)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} for {self.deliverable_id} at {self.fire_at:%Y-%m-%d %H:%M}"

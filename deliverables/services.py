@@ -2,6 +2,7 @@
 cancel, comment. One function per verb; each locks the deliverable, checks the transition
 table and the actor's rights, and writes its audit event in the same transaction."""
 
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
@@ -27,12 +28,15 @@ from kpo.notifications.services import notify
 from . import sla
 from .choices import (
     DELIVERABLE_TRANSITIONS,
+    DELIVERY_REMINDERS,
     OPEN_STATUSES,
+    REVIEW_REMINDERS,
     RUBRIC,
     UNDELIVERED_STATUSES,
     DeliverableStatus,
     ReviewDecision,
     ReviewKind,
+    SlaState,
 )
 from .models import Comment, Deliverable, Review, Submission
 
@@ -88,6 +92,14 @@ def _move(deliverable, target, *, actor, action, extra=None):
     old = deliverable.status
     deliverable.status = target
     deliverable.save()
+    if target in (
+        DeliverableStatus.ACCEPTED,
+        DeliverableStatus.REJECTED,
+        DeliverableStatus.CANCELLED,
+    ):
+        sla.cancel_reminders(deliverable, (*DELIVERY_REMINDERS, *REVIEW_REMINDERS))
+    elif target == DeliverableStatus.CHANGES_REQUESTED:
+        sla.cancel_reminders(deliverable, REVIEW_REMINDERS)
     _audit(actor, action, deliverable, {"status": [old, target], **(extra or {})})
 
 
@@ -113,6 +125,7 @@ def deliverable_plan(*, actor, engagement, title, due_at, description="", kind=N
         if kind:
             deliverable.kind = kind
         deliverable.save()
+        sla.schedule_delivery_reminders(deliverable)
         _audit(
             actor,
             "plan",
@@ -144,6 +157,8 @@ def deliverable_update(*, actor, deliverable, **values):
                 deliverable.due_at, deliverable.engagement.reminder_lead_hours, timezone.now()
             )
         deliverable.save()
+        if "due_at" in changes:
+            sla.schedule_delivery_reminders(deliverable)
         _audit(
             actor,
             "update",
@@ -178,6 +193,8 @@ def _reach_client(deliverable, *, actor, now):
     if deliverable.delivered_at is None:
         deliverable.delivered_at = now
         deliverable.sla_state = sla.delivered_state(deliverable.due_at, now)
+        sla.cancel_reminders(deliverable, DELIVERY_REMINDERS)
+    sla.schedule_review_reminders(deliverable)
     notify(
         kind=NotificationKind.REVIEW_REQUESTED,
         deliverable=deliverable,
@@ -488,16 +505,27 @@ def submission_download(*, actor, submission):
 # Engagement-wide effects, called by engagement services inside their transaction.
 
 
-def shift_open_deadlines(engagement, by) -> int:
-    """Move every open due time (and running review clock) by the length of a hold."""
-    moved = Deliverable.objects.filter(
-        engagement=engagement, status__in=UNDELIVERED_STATUSES
-    ).update(due_at=F("due_at") + by)
-    Deliverable.objects.filter(
-        engagement=engagement,
-        status=DeliverableStatus.IN_REVIEW,
-        review_started_at__isnull=False,
-    ).update(review_started_at=F("review_started_at") + by)
+def shift_open_deadlines(engagement, *, held_since, now) -> int:
+    """SLA clocks do not run during a hold. On resume, every open due time moves by the hold's
+    length; a review clock that was running moves too, and one that started during the hold
+    starts now. SLA states are then recomputed for the moved due times."""
+    by = now - held_since
+    undelivered = Deliverable.objects.filter(engagement=engagement, status__in=UNDELIVERED_STATUSES)
+    moved = undelivered.update(due_at=F("due_at") + by)
+    in_review = Deliverable.objects.filter(
+        engagement=engagement, status=DeliverableStatus.IN_REVIEW, review_started_at__isnull=False
+    )
+    in_review.filter(review_started_at__lt=held_since).update(
+        review_started_at=F("review_started_at") + by
+    )
+    in_review.filter(review_started_at__gte=held_since).update(review_started_at=now)
+    lead = timedelta(hours=engagement.reminder_lead_hours)
+    undelivered.filter(due_at__lt=now).update(sla_state=SlaState.BREACHED)
+    undelivered.filter(due_at__gte=now, due_at__lte=now + lead).update(sla_state=SlaState.AT_RISK)
+    undelivered.filter(due_at__gt=now + lead).update(sla_state=SlaState.ON_TRACK)
+    sla.shift_pending_reminders(engagement, by, kinds=DELIVERY_REMINDERS)
+    for deliverable in in_review.select_related("engagement"):
+        sla.schedule_review_reminders(deliverable)
     return moved
 
 

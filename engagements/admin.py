@@ -18,29 +18,65 @@ class EngagementAdmin(admin.ModelAdmin):
     the parties and the people are shown, not edited; descriptive terms may be corrected."""
 
     list_display = (
-        "reference", "title", "client", "provider", "service_line", "status", "confidentiality",
-        "start_date", "end_date",
+        "reference",
+        "title",
+        "client",
+        "provider",
+        "service_line",
+        "status",
+        "confidentiality",
+        "start_date",
+        "end_date",
     )
     list_filter = ("status", "confidentiality", "service_line")
     list_select_related = ("client", "provider", "service_line")
     search_fields = ("reference", "title")
     date_hierarchy = "created_at"
     fieldsets = (
-        (None, {"fields": (
-            "reference", "title", "brief", "client", "provider", "service_line", "status",
-            "confidentiality",
-        )}),
+        (
+            None,
+            {
+                "fields": (
+                    "reference",
+                    "title",
+                    "brief",
+                    "client",
+                    "provider",
+                    "service_line",
+                    "status",
+                    "confidentiality",
+                )
+            },
+        ),
         ("Terms", {"fields": ("start_date", "end_date", "budget", "currency", "pricing_model")}),
         ("People", {"fields": ("client_manager", "provider_lead", "teams")}),
-        ("SLA terms", {"fields": (
-            "qa_required", "reminder_lead_hours", "review_turnaround_hours", "quality_threshold",
-        )}),
+        (
+            "SLA terms",
+            {
+                "fields": (
+                    "qa_required",
+                    "reminder_lead_hours",
+                    "review_turnaround_hours",
+                    "quality_threshold",
+                )
+            },
+        ),
         ("History", {"fields": ("held_since", "created_by", "created_at", "updated_at")}),
     )
     readonly_fields = (
-        "reference", "client", "provider", "service_line", "status", "confidentiality",
-        "client_manager", "provider_lead", "teams",
-        "held_since", "created_by", "created_at", "updated_at",
+        "reference",
+        "client",
+        "provider",
+        "service_line",
+        "status",
+        "confidentiality",
+        "client_manager",
+        "provider_lead",
+        "teams",
+        "held_since",
+        "created_by",
+        "created_at",
+        "updated_at",
     )
 
     def has_add_permission(self, request):
@@ -58,19 +94,38 @@ class DocumentAdmin(admin.ModelAdmin):
     the title and classification."""
 
     list_display = (
-        "title", "engagement", "classification", "filename", "content_type", "size",
-        "uploaded_by", "uploaded_at",
+        "title",
+        "engagement",
+        "classification",
+        "filename",
+        "content_type",
+        "size",
+        "uploaded_by",
+        "uploaded_at",
     )
     list_filter = ("classification", "content_type")
     list_select_related = ("engagement", "uploaded_by")
     search_fields = ("title", "filename", "sha256", "engagement__reference")
     date_hierarchy = "uploaded_at"
     fields = (
-        "engagement", "title", "classification", "filename", "content_type", "size", "sha256",
-        "uploaded_by", "uploaded_at",
+        "engagement",
+        "title",
+        "classification",
+        "filename",
+        "content_type",
+        "size",
+        "sha256",
+        "uploaded_by",
+        "uploaded_at",
     )
     readonly_fields = (
-        "engagement", "filename", "content_type", "size", "sha256", "uploaded_by", "uploaded_at",
+        "engagement",
+        "filename",
+        "content_type",
+        "size",
+        "sha256",
+        "uploaded_by",
+        "uploaded_at",
     )
 
     def has_add_permission(self, request):

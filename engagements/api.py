@@ -81,17 +81,20 @@ class EngagementViewSet(
     )
     def partial_update(self, request, *args, **kwargs):
         engagement = self.get_object()
+        actor = request.user
+        # Each side's fields are refused before they are validated: whether a team id exists
+        # is none of the client's business.
+        other_side = PROVIDER_SIDE_FIELDS if actor.client_id else CLIENT_SIDE_FIELDS
+        sent = set(request.data) if hasattr(request.data, "keys") else set()
+        intruding = sorted(sent & other_side)
+        if intruding and not actor.is_superuser:
+            side = "provider" if actor.client_id else "client"
+            raise PermissionDenied(f"Only the {side} sets {', '.join(intruding)}.")
         serializer = EngagementUpdateSerializer(
             engagement, data=request.data, partial=True, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        actor = request.user
-        other_side = PROVIDER_SIDE_FIELDS if actor.client_id else CLIENT_SIDE_FIELDS
-        intruding = sorted(set(data) & other_side)
-        if intruding and not actor.is_superuser:
-            side = "provider" if actor.client_id else "client"
-            raise PermissionDenied(f"Only the {side} sets {', '.join(intruding)}.")
         if actor.client_id or actor.is_superuser:
             engagement = services.engagement_update(actor=actor, engagement=engagement, **data)
         else:
@@ -114,8 +117,10 @@ class EngagementViewSet(
         extra = (
             {"reason": serializer.validated_data.get("reason", "")} if name in WITH_REASON else {}
         )
-        TRANSITIONS[name](actor=request.user, engagement=engagement, **extra)
-        return Response(self.get_serializer(self.get_queryset().get(pk=engagement.pk)).data)
+        engagement = TRANSITIONS[name](actor=request.user, engagement=engagement, **extra)
+        # Not re-read through the caller's queryset: a declined proposal is a draft again,
+        # which the provider no longer sees, yet the answer must still describe it.
+        return Response(self.get_serializer(engagement).data)
 
     def _transition_action(name, summary):
         def transition(self, request, pk=None):

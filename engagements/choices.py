@@ -28,6 +28,22 @@ ENGAGEMENT_TRANSITIONS = {
     EngagementStatus.TERMINATED: set(),
 }
 
+# Each lifecycle action: the states it may start from and the state it leads to. Every pair
+# is in ENGAGEMENT_TRANSITIONS; the action says which of them a given button means, so that
+# "resume" cannot activate a proposal and "accept" cannot lift a hold.
+ENGAGEMENT_ACTIONS = {
+    "propose": ({EngagementStatus.DRAFT}, EngagementStatus.PROPOSED),
+    "accept": ({EngagementStatus.PROPOSED}, EngagementStatus.ACTIVE),
+    "decline": ({EngagementStatus.PROPOSED}, EngagementStatus.DRAFT),
+    "hold": ({EngagementStatus.ACTIVE}, EngagementStatus.ON_HOLD),
+    "resume": ({EngagementStatus.ON_HOLD}, EngagementStatus.ACTIVE),
+    "complete": ({EngagementStatus.ACTIVE, EngagementStatus.ON_HOLD}, EngagementStatus.COMPLETED),
+    "terminate": (
+        {EngagementStatus.ACTIVE, EngagementStatus.ON_HOLD},
+        EngagementStatus.TERMINATED,
+    ),
+}
+
 # States in which the client may still edit the terms.
 EDITABLE_STATUSES = (
     EngagementStatus.DRAFT,

@@ -21,6 +21,7 @@ from vendors.models import Certification, VendorApproval
 from . import selectors
 from .choices import (
     CLOSED_STATUSES,
+    ENGAGEMENT_ACTIONS,
     ENGAGEMENT_TRANSITIONS,
     Confidentiality,
     EngagementStatus,
@@ -155,6 +156,10 @@ def engagement_update(*, actor, engagement, **values):
         for field in changes:
             setattr(engagement, field, values[field])
         engagement.save()
+        if "reminder_lead_hours" in changes:
+            from deliverables.sla import reschedule_due_soon
+
+            reschedule_due_soon(engagement)
         if "client_manager" in changes:
             if old_manager is not None:
                 grants.revoke_user(engagement, old_manager)
@@ -200,17 +205,27 @@ def check_activation_gate(engagement, today: date | None = None) -> None:
             )
 
 
-def _change_status(engagement, target, *, actor, action, extra=None):
+def check_action(engagement, action: str) -> None:
+    """Raise `InvalidTransition` unless `action` may be taken in the engagement's state."""
+    sources, target = ENGAGEMENT_ACTIONS[action]
+    if engagement.status not in sources:
+        raise InvalidTransition(
+            f"Cannot {action} an engagement that is {engagement.get_status_display().lower()}."
+        )
     check_transition(ENGAGEMENT_TRANSITIONS, engagement.status, target, noun="the engagement")
+
+
+def _change_status(engagement, *, actor, action, extra=None):
+    check_action(engagement, action)
     old = engagement.status
-    engagement.status = target
+    engagement.status = ENGAGEMENT_ACTIONS[action][1]
     engagement.save(update_fields=["status", "held_since", "updated_at"])
     audit_record(
         actor=actor,
         action=f"engagement.{action}",
         target=engagement,
         engagement=engagement,
-        changes={"status": [old, target], **(extra or {})},
+        changes={"status": [old, engagement.status], **(extra or {})},
     )
     return engagement
 
@@ -233,7 +248,7 @@ def engagement_propose(*, actor, engagement):
     with transaction.atomic():
         engagement = _locked(engagement)
         policy.require(actor, "manage", engagement)
-        _change_status(engagement, EngagementStatus.PROPOSED, actor=actor, action="propose")
+        _change_status(engagement, actor=actor, action="propose")
         notify(
             kind=NotificationKind.ENGAGEMENT_PROPOSED,
             engagement=engagement,
@@ -251,14 +266,9 @@ def engagement_accept(*, actor, engagement):
     with transaction.atomic():
         engagement = _locked(engagement)
         policy.require(actor, "respond", engagement)
-        check_transition(
-            ENGAGEMENT_TRANSITIONS,
-            engagement.status,
-            EngagementStatus.ACTIVE,
-            noun="the engagement",
-        )
+        check_action(engagement, "accept")
         check_activation_gate(engagement)
-        _change_status(engagement, EngagementStatus.ACTIVE, actor=actor, action="accept")
+        _change_status(engagement, actor=actor, action="accept")
         _notify_status(engagement, actor=actor, recipients=selectors.client_contacts(engagement))
     return engagement
 
@@ -270,7 +280,6 @@ def engagement_decline(*, actor, engagement, reason: str = ""):
         policy.require(actor, "respond", engagement)
         _change_status(
             engagement,
-            EngagementStatus.DRAFT,
             actor=actor,
             action="decline",
             extra={"reason": reason} if reason else None,
@@ -284,16 +293,10 @@ def engagement_hold(*, actor, engagement, reason: str = ""):
     with transaction.atomic():
         engagement = _locked(engagement)
         policy.require(actor, "manage", engagement)
-        check_transition(
-            ENGAGEMENT_TRANSITIONS,
-            engagement.status,
-            EngagementStatus.ON_HOLD,
-            noun="the engagement",
-        )
+        check_action(engagement, "hold")
         engagement.held_since = timezone.now()
         _change_status(
             engagement,
-            EngagementStatus.ON_HOLD,
             actor=actor,
             action="hold",
             extra={"reason": reason} if reason else None,
@@ -309,19 +312,14 @@ def engagement_resume(*, actor, engagement):
     with transaction.atomic():
         engagement = _locked(engagement)
         policy.require(actor, "manage", engagement)
-        check_transition(
-            ENGAGEMENT_TRANSITIONS,
-            engagement.status,
-            EngagementStatus.ACTIVE,
-            noun="the engagement",
-        )
+        check_action(engagement, "resume")
         check_activation_gate(engagement)
-        held = timezone.now() - engagement.held_since if engagement.held_since else None
+        now, held_since = timezone.now(), engagement.held_since
+        held = now - held_since if held_since else None
         engagement.held_since = None
-        moved = shift_open_deadlines(engagement, held) if held else 0
+        moved = shift_open_deadlines(engagement, held_since=held_since, now=now) if held else 0
         _change_status(
             engagement,
-            EngagementStatus.ACTIVE,
             actor=actor,
             action="resume",
             extra={
@@ -340,12 +338,7 @@ def engagement_complete(*, actor, engagement):
     with transaction.atomic():
         engagement = _locked(engagement)
         policy.require(actor, "manage", engagement)
-        check_transition(
-            ENGAGEMENT_TRANSITIONS,
-            engagement.status,
-            EngagementStatus.COMPLETED,
-            noun="the engagement",
-        )
+        check_action(engagement, "complete")
         still_open = engagement.deliverables.filter(status__in=OPEN_STATUSES).count()
         if still_open:
             raise InvalidTransition(
@@ -353,7 +346,7 @@ def engagement_complete(*, actor, engagement):
                 "before completing, or terminate the engagement."
             )
         engagement.held_since = None
-        _change_status(engagement, EngagementStatus.COMPLETED, actor=actor, action="complete")
+        _change_status(engagement, actor=actor, action="complete")
         _notify_status(engagement, actor=actor, recipients=selectors.provider_contacts(engagement))
     return engagement
 
@@ -365,20 +358,13 @@ def engagement_terminate(*, actor, engagement, reason: str = ""):
     with transaction.atomic():
         engagement = _locked(engagement)
         policy.require(actor, "manage", engagement)
-        check_transition(
-            ENGAGEMENT_TRANSITIONS,
-            engagement.status,
-            EngagementStatus.TERMINATED,
-            noun="the engagement",
-        )
+        check_action(engagement, "terminate")
         engagement.held_since = None
         cancelled = cancel_open_deliverables(engagement, actor=actor)
         extra = {"cancelled_deliverables": cancelled}
         if reason:
             extra["reason"] = reason
-        _change_status(
-            engagement, EngagementStatus.TERMINATED, actor=actor, action="terminate", extra=extra
-        )
+        _change_status(engagement, actor=actor, action="terminate", extra=extra)
         _notify_status(engagement, actor=actor, recipients=selectors.provider_contacts(engagement))
     return engagement
 
@@ -517,6 +503,11 @@ def engagement_revoke_access(*, actor, engagement, user):
         if engagement.client_manager_id == user.pk:
             raise BusinessRuleViolation(
                 "The engagement's manager keeps access; name another manager first.", field="user"
+            )
+        if user.client_id != engagement.client_id:
+            # The provider's lead and teams are the provider's to staff, not the client's.
+            raise BusinessRuleViolation(
+                "Only colleagues of this client can have their access withdrawn.", field="user"
             )
         if not grants.user_is_granted(engagement, user):
             return engagement

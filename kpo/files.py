@@ -204,7 +204,7 @@ def _identify(uploaded_file, head: bytes, extension: str) -> str:
 
 
 def _sniff(head: bytes) -> str | None:
-    """"pdf", "zip", "text", another type's extension as `filetype` names it ("exe",
+    """ "pdf", "zip", "text", another type's extension as `filetype` names it ("exe",
     "png"...), or None for binary content nobody recognises."""
     if head.startswith(b"%PDF-"):
         return "pdf"
@@ -243,8 +243,7 @@ def _mismatch(kind: str | None, extension: str, head: bytes) -> BusinessRuleViol
     if extension in _TEXT_EXTENSIONS:
         return _not_text(extension, _text_problem(head, final=False) or "binary")
     return _reject(
-        f"The file's name ends in .{extension} but its content is not "
-        f"{_DESCRIPTIONS[extension]}."
+        f"The file's name ends in .{extension} but its content is not {_DESCRIPTIONS[extension]}."
     )
 
 
@@ -283,8 +282,7 @@ def _inspect_zip(uploaded_file) -> str:
         raise _too_many_entries(max_entries)
     if sum(entry.file_size for entry in entries) > max_uncompressed:
         raise _reject(
-            f"The ZIP archive expands to more than {format_size(max_uncompressed)} "
-            "when unpacked."
+            f"The ZIP archive expands to more than {format_size(max_uncompressed)} when unpacked."
         )
 
     names = {entry.filename for entry in entries}

@@ -7,6 +7,7 @@ Production (`DJANGO_ENV=production`): DEBUG off, a real secret key required, sec
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from kpo.env import env, env_bool, env_int, env_list
@@ -203,7 +204,13 @@ if not CELERY_BROKER_URL:
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Fail fast when Redis is away: publishing must not hold a web request.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 1,
+        "socket_timeout": 2,
+        "max_retries": 0,
+    }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -216,6 +223,23 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 60)
+DIGEST_HOUR_UTC = env_int("DIGEST_HOUR_UTC", 7)
+# One beat schedule; every job is safe to run twice, so a missed or doubled tick costs nothing.
+CELERY_BEAT_SCHEDULE = {
+    "sla-sweep": {"task": "deliverables.tasks.sla_sweep", "schedule": SLA_SWEEP_SECONDS},
+    "send-outbox": {"task": "kpo.notifications.tasks.send_outbox", "schedule": SLA_SWEEP_SECONDS},
+    "expiry-sweep": {"task": "vendors.tasks.expiry_sweep", "schedule": 3600},
+    "daily-digest": {
+        "task": "kpo.notifications.tasks.send_daily_digests",
+        "schedule": crontab(hour=DIGEST_HOUR_UTC, minute=0),
+    },
+}
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
+OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 6 * 3600)
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 15)
 
 CACHES = {
     "default": (

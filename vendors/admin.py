@@ -59,18 +59,37 @@ class VendorApprovalAdmin(admin.ModelAdmin):
     read them and annotate."""
 
     list_display = (
-        "client", "provider", "status", "risk_tier", "assessed_on", "expires_on", "decided_by",
+        "client",
+        "provider",
+        "status",
+        "risk_tier",
+        "assessed_on",
+        "expires_on",
+        "decided_by",
     )
     list_filter = ("status", "risk_tier")
     list_select_related = ("client", "provider", "decided_by")
     search_fields = ("client__name", "provider__name")
     fields = (
-        "client", "provider", "status", "risk_tier", "assessed_on", "expires_on", "notes",
-        "decided_by", "updated_at",
+        "client",
+        "provider",
+        "status",
+        "risk_tier",
+        "assessed_on",
+        "expires_on",
+        "notes",
+        "decided_by",
+        "updated_at",
     )
     readonly_fields = (
-        "client", "provider", "status", "risk_tier", "assessed_on", "expires_on",
-        "decided_by", "updated_at",
+        "client",
+        "provider",
+        "status",
+        "risk_tier",
+        "assessed_on",
+        "expires_on",
+        "decided_by",
+        "updated_at",
     )
 
     def has_add_permission(self, request):
@@ -128,9 +147,14 @@ class AnalystTeamAdmin(admin.ModelAdmin):
 
         usernames = {user.pk: user.username for user in users}
         if old_lead_id != team.lead_id:
-            self._audit(request, team, "team.set_lead", {
-                "lead": [usernames.get(old_lead_id), usernames.get(team.lead_id)],
-            })
+            self._audit(
+                request,
+                team,
+                "team.set_lead",
+                {
+                    "lead": [usernames.get(old_lead_id), usernames.get(team.lead_id)],
+                },
+            )
         for pk in sorted(member_ids - old_member_ids):
             self._audit(request, team, "team.add_member", {"user": usernames[pk]})
         for pk in sorted(old_member_ids - member_ids):
@@ -139,6 +163,9 @@ class AnalystTeamAdmin(admin.ModelAdmin):
     @staticmethod
     def _audit(request, team, action, changes):
         audit_record(
-            actor=request.user, action=action, target=team, provider=team.provider,
+            actor=request.user,
+            action=action,
+            target=team,
+            provider=team.provider,
             changes={**changes, "via": "admin"},
         )

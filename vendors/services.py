@@ -1,6 +1,8 @@
 """State changes of the provider relationship: vendor approvals (the client's due
 diligence), certifications, and analyst teams whose membership drives engagement access."""
 
+import uuid
+
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 
@@ -136,7 +138,8 @@ def team_create(*, actor, name, lead=None, members=()):
     with transaction.atomic():
         if AnalystTeam.objects.filter(provider_id=actor.provider_id, name__iexact=name).exists():
             raise BusinessRuleViolation(f"There is already a team called {name}.", field="name")
-        group = Group.objects.create(name=f"team:{actor.provider_id}:{name}"[:150])
+        # The group only carries grants; its name must be unique forever, team names are not.
+        group = Group.objects.create(name=f"analyst-team:{uuid.uuid4().hex}")
         team = AnalystTeam.objects.create(provider_id=actor.provider_id, name=name, group=group)
         audit_record(
             actor=actor,

@@ -8,7 +8,6 @@ import deliverables.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,75 +16,191 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Review',
+            name="Review",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('qa', 'Provider QA'), ('client', 'Client review')], max_length=8)),
-                ('decision', models.CharField(choices=[('pass', 'Pass'), ('return', 'Return'), ('accept', 'Accept'), ('request_changes', 'Request changes'), ('reject', 'Reject')], max_length=20)),
-                ('score_accuracy', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('score_completeness', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('score_insight', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('score_relevance', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('score_presentation', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('overall', models.DecimalField(blank=True, decimal_places=2, max_digits=3, null=True)),
-                ('comment', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("qa", "Provider QA"), ("client", "Client review")], max_length=8
+                    ),
+                ),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("pass", "Pass"),
+                            ("return", "Return"),
+                            ("accept", "Accept"),
+                            ("request_changes", "Request changes"),
+                            ("reject", "Reject"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("score_accuracy", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("score_completeness", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("score_insight", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("score_relevance", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("score_presentation", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "overall",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=3, null=True),
+                ),
+                ("comment", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('file', models.FileField(max_length=255, upload_to=deliverables.models.submission_storage_key)),
-                ('filename', models.CharField(max_length=255)),
-                ('notes', models.TextField(blank=True)),
-                ('sha256', models.CharField(max_length=64)),
-                ('size', models.PositiveBigIntegerField()),
-                ('content_type', models.CharField(max_length=120)),
-                ('submitted_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=255, upload_to=deliverables.models.submission_storage_key
+                    ),
+                ),
+                ("filename", models.CharField(max_length=255)),
+                ("notes", models.TextField(blank=True)),
+                ("sha256", models.CharField(max_length=64)),
+                ("size", models.PositiveBigIntegerField()),
+                ("content_type", models.CharField(max_length=120)),
+                ("submitted_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['deliverable', 'version'],
+                "ordering": ["deliverable", "version"],
             },
         ),
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='comments', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="comments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Deliverable',
+            name="Deliverable",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('kind', models.CharField(choices=[('report', 'Report'), ('model', 'Model'), ('dataset', 'Dataset'), ('memo', 'Memo'), ('presentation', 'Presentation')], default='report', max_length=16)),
-                ('due_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('in_progress', 'In progress'), ('in_qa', 'In QA'), ('in_review', 'In client review'), ('changes_requested', 'Changes requested'), ('accepted', 'Accepted'), ('rejected', 'Rejected'), ('cancelled', 'Cancelled')], default='planned', max_length=20)),
-                ('sla_state', models.CharField(choices=[('on_track', 'On track'), ('at_risk', 'At risk'), ('breached', 'Breached'), ('met', 'Met'), ('missed', 'Missed')], default='on_track', max_length=10)),
-                ('current_version', models.PositiveIntegerField(default=0)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('accepted_at', models.DateTimeField(blank=True, null=True)),
-                ('review_started_at', models.DateTimeField(blank=True, null=True)),
-                ('overall_score', models.DecimalField(blank=True, decimal_places=2, max_digits=3, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_deliverables', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("report", "Report"),
+                            ("model", "Model"),
+                            ("dataset", "Dataset"),
+                            ("memo", "Memo"),
+                            ("presentation", "Presentation"),
+                        ],
+                        default="report",
+                        max_length=16,
+                    ),
+                ),
+                ("due_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planned"),
+                            ("in_progress", "In progress"),
+                            ("in_qa", "In QA"),
+                            ("in_review", "In client review"),
+                            ("changes_requested", "Changes requested"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="planned",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "sla_state",
+                    models.CharField(
+                        choices=[
+                            ("on_track", "On track"),
+                            ("at_risk", "At risk"),
+                            ("breached", "Breached"),
+                            ("met", "Met"),
+                            ("missed", "Missed"),
+                        ],
+                        default="on_track",
+                        max_length=10,
+                    ),
+                ),
+                ("current_version", models.PositiveIntegerField(default=0)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                ("accepted_at", models.DateTimeField(blank=True, null=True)),
+                ("review_started_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "overall_score",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=3, null=True),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="assigned_deliverables",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_at', 'id'],
+                "ordering": ["due_at", "id"],
             },
         ),
     ]

@@ -6,129 +6,252 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('deliverables', '0001_initial'),
-        ('engagements', '0001_initial'),
+        ("deliverables", "0001_initial"),
+        ("engagements", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='deliverable',
-            name='engagement',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliverables', to='engagements.engagement'),
+            model_name="deliverable",
+            name="engagement",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="deliverables",
+                to="engagements.engagement",
+            ),
         ),
         migrations.AddField(
-            model_name='comment',
-            name='deliverable',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='deliverables.deliverable'),
+            model_name="comment",
+            name="deliverable",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="comments",
+                to="deliverables.deliverable",
+            ),
         ),
         migrations.AddField(
-            model_name='review',
-            name='deliverable',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='deliverables.deliverable'),
+            model_name="review",
+            name="deliverable",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="reviews",
+                to="deliverables.deliverable",
+            ),
         ),
         migrations.AddField(
-            model_name='review',
-            name='reviewer',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reviews', to=settings.AUTH_USER_MODEL),
+            model_name="review",
+            name="reviewer",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="reviews",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='submission',
-            name='deliverable',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to='deliverables.deliverable'),
+            model_name="submission",
+            name="deliverable",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="submissions",
+                to="deliverables.deliverable",
+            ),
         ),
         migrations.AddField(
-            model_name='submission',
-            name='submitted_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='submissions', to=settings.AUTH_USER_MODEL),
+            model_name="submission",
+            name="submitted_by",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="submissions",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='review',
-            name='submission',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='deliverables.submission'),
+            model_name="review",
+            name="submission",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="reviews",
+                to="deliverables.submission",
+            ),
         ),
         migrations.AddIndex(
-            model_name='deliverable',
-            index=models.Index(fields=['engagement', 'due_at'], name='deliverable_engagement_due_idx'),
+            model_name="deliverable",
+            index=models.Index(
+                fields=["engagement", "due_at"], name="deliverable_engagement_due_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='deliverable',
-            index=models.Index(fields=['status', 'due_at'], name='deliverable_status_due_idx'),
+            model_name="deliverable",
+            index=models.Index(fields=["status", "due_at"], name="deliverable_status_due_idx"),
         ),
         migrations.AddIndex(
-            model_name='deliverable',
-            index=models.Index(fields=['sla_state', 'due_at'], name='deliverable_sla_due_idx'),
+            model_name="deliverable",
+            index=models.Index(fields=["sla_state", "due_at"], name="deliverable_sla_due_idx"),
         ),
         migrations.AddIndex(
-            model_name='deliverable',
-            index=models.Index(fields=['assignee', 'due_at'], name='deliverable_assignee_due_idx'),
+            model_name="deliverable",
+            index=models.Index(fields=["assignee", "due_at"], name="deliverable_assignee_due_idx"),
         ),
         migrations.AddIndex(
-            model_name='deliverable',
-            index=models.Index(fields=['due_at'], name='deliverable_due_idx'),
+            model_name="deliverable",
+            index=models.Index(fields=["due_at"], name="deliverable_due_idx"),
         ),
         migrations.AddConstraint(
-            model_name='deliverable',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['planned', 'in_progress', 'in_qa', 'in_review', 'changes_requested', 'accepted', 'rejected', 'cancelled'])), name='deliverable_status_valid'),
+            model_name="deliverable",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "planned",
+                            "in_progress",
+                            "in_qa",
+                            "in_review",
+                            "changes_requested",
+                            "accepted",
+                            "rejected",
+                            "cancelled",
+                        ],
+                    )
+                ),
+                name="deliverable_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deliverable',
-            constraint=models.CheckConstraint(condition=models.Q(('sla_state__in', ['on_track', 'at_risk', 'breached', 'met', 'missed'])), name='deliverable_sla_state_valid'),
+            model_name="deliverable",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("sla_state__in", ["on_track", "at_risk", "breached", "met", "missed"])
+                ),
+                name="deliverable_sla_state_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deliverable',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['report', 'model', 'dataset', 'memo', 'presentation'])), name='deliverable_kind_valid'),
+            model_name="deliverable",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("kind__in", ["report", "model", "dataset", "memo", "presentation"])
+                ),
+                name="deliverable_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deliverable',
-            constraint=models.CheckConstraint(condition=models.Q(('overall_score__isnull', True), models.Q(('overall_score__gte', 1), ('overall_score__lte', 5)), _connector='OR'), name='deliverable_overall_score_1_to_5'),
+            model_name="deliverable",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("overall_score__isnull", True),
+                    models.Q(("overall_score__gte", 1), ("overall_score__lte", 5)),
+                    _connector="OR",
+                ),
+                name="deliverable_overall_score_1_to_5",
+            ),
         ),
         migrations.AddIndex(
-            model_name='comment',
-            index=models.Index(fields=['deliverable', 'created_at'], name='comment_deliverable_idx'),
+            model_name="comment",
+            index=models.Index(
+                fields=["deliverable", "created_at"], name="comment_deliverable_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='submission',
-            constraint=models.UniqueConstraint(fields=('deliverable', 'version'), name='one_submission_per_version'),
+            model_name="submission",
+            constraint=models.UniqueConstraint(
+                fields=("deliverable", "version"), name="one_submission_per_version"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='submission',
-            constraint=models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='submission_version_positive'),
+            model_name="submission",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("version__gte", 1)), name="submission_version_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='review',
-            index=models.Index(fields=['deliverable', 'created_at'], name='review_deliverable_idx'),
+            model_name="review",
+            index=models.Index(fields=["deliverable", "created_at"], name="review_deliverable_idx"),
         ),
         migrations.AddConstraint(
-            model_name='review',
-            constraint=models.CheckConstraint(condition=models.Q(('score_accuracy__isnull', True), models.Q(('score_accuracy__gte', 1), ('score_accuracy__lte', 5)), _connector='OR'), name='review_accuracy_1_to_5'),
+            model_name="review",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("score_accuracy__isnull", True),
+                    models.Q(("score_accuracy__gte", 1), ("score_accuracy__lte", 5)),
+                    _connector="OR",
+                ),
+                name="review_accuracy_1_to_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='review',
-            constraint=models.CheckConstraint(condition=models.Q(('score_completeness__isnull', True), models.Q(('score_completeness__gte', 1), ('score_completeness__lte', 5)), _connector='OR'), name='review_completeness_1_to_5'),
+            model_name="review",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("score_completeness__isnull", True),
+                    models.Q(("score_completeness__gte", 1), ("score_completeness__lte", 5)),
+                    _connector="OR",
+                ),
+                name="review_completeness_1_to_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='review',
-            constraint=models.CheckConstraint(condition=models.Q(('score_insight__isnull', True), models.Q(('score_insight__gte', 1), ('score_insight__lte', 5)), _connector='OR'), name='review_insight_1_to_5'),
+            model_name="review",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("score_insight__isnull", True),
+                    models.Q(("score_insight__gte", 1), ("score_insight__lte", 5)),
+                    _connector="OR",
+                ),
+                name="review_insight_1_to_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='review',
-            constraint=models.CheckConstraint(condition=models.Q(('score_relevance__isnull', True), models.Q(('score_relevance__gte', 1), ('score_relevance__lte', 5)), _connector='OR'), name='review_relevance_1_to_5'),
+            model_name="review",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("score_relevance__isnull", True),
+                    models.Q(("score_relevance__gte", 1), ("score_relevance__lte", 5)),
+                    _connector="OR",
+                ),
+                name="review_relevance_1_to_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='review',
-            constraint=models.CheckConstraint(condition=models.Q(('score_presentation__isnull', True), models.Q(('score_presentation__gte', 1), ('score_presentation__lte', 5)), _connector='OR'), name='review_presentation_1_to_5'),
+            model_name="review",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("score_presentation__isnull", True),
+                    models.Q(("score_presentation__gte", 1), ("score_presentation__lte", 5)),
+                    _connector="OR",
+                ),
+                name="review_presentation_1_to_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='review',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('decision__in', ('pass', 'return')), ('kind', 'qa')), models.Q(('decision__in', ('accept', 'request_changes', 'reject')), ('kind', 'client')), _connector='OR'), name='review_decision_matches_kind'),
+            model_name="review",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("decision__in", ("pass", "return")), ("kind", "qa")),
+                    models.Q(
+                        ("decision__in", ("accept", "request_changes", "reject")),
+                        ("kind", "client"),
+                    ),
+                    _connector="OR",
+                ),
+                name="review_decision_matches_kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='review',
-            constraint=models.CheckConstraint(condition=models.Q(('overall__isnull', True), models.Q(('overall__gte', 1), ('overall__lte', 5)), _connector='OR'), name='review_overall_1_to_5'),
+            model_name="review",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("overall__isnull", True),
+                    models.Q(("overall__gte", 1), ("overall__lte", 5)),
+                    _connector="OR",
+                ),
+                name="review_overall_1_to_5",
+            ),
         ),
     ]

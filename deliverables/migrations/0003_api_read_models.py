@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deliverables', '0002_initial'),
+        ("deliverables", "0002_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='review',
-            name='turnaround',
+            model_name="review",
+            name="turnaround",
             field=models.DurationField(blank=True, null=True),
         ),
     ]

@@ -6,83 +6,141 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('engagements', '0001_initial'),
-        ('vendors', '0001_initial'),
+        ("engagements", "0001_initial"),
+        ("vendors", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='engagement',
-            name='provider',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='engagements', to='vendors.provider'),
+            model_name="engagement",
+            name="provider",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="engagements",
+                to="vendors.provider",
+            ),
         ),
         migrations.AddField(
-            model_name='engagement',
-            name='provider_lead',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='led_engagements', to=settings.AUTH_USER_MODEL),
+            model_name="engagement",
+            name="provider_lead",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="led_engagements",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='engagement',
-            name='service_line',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='engagements', to='vendors.serviceline'),
+            model_name="engagement",
+            name="service_line",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="engagements",
+                to="vendors.serviceline",
+            ),
         ),
         migrations.AddField(
-            model_name='engagement',
-            name='teams',
-            field=models.ManyToManyField(blank=True, related_name='engagements', to='vendors.analystteam'),
+            model_name="engagement",
+            name="teams",
+            field=models.ManyToManyField(
+                blank=True, related_name="engagements", to="vendors.analystteam"
+            ),
         ),
         migrations.AddField(
-            model_name='document',
-            name='engagement',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='engagements.engagement'),
+            model_name="document",
+            name="engagement",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="documents",
+                to="engagements.engagement",
+            ),
         ),
         migrations.AddIndex(
-            model_name='engagement',
-            index=models.Index(fields=['client', 'status'], name='engagement_client_status_idx'),
+            model_name="engagement",
+            index=models.Index(fields=["client", "status"], name="engagement_client_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='engagement',
-            index=models.Index(fields=['provider', 'status'], name='engagement_provider_status_idx'),
+            model_name="engagement",
+            index=models.Index(
+                fields=["provider", "status"], name="engagement_provider_status_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='engagement',
-            index=models.Index(fields=['status'], name='engagement_status_idx'),
+            model_name="engagement",
+            index=models.Index(fields=["status"], name="engagement_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='engagement',
-            index=models.Index(fields=['service_line'], name='engagement_service_line_idx'),
+            model_name="engagement",
+            index=models.Index(fields=["service_line"], name="engagement_service_line_idx"),
         ),
         migrations.AddConstraint(
-            model_name='engagement',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'proposed', 'active', 'on_hold', 'completed', 'terminated'])), name='engagement_status_valid'),
+            model_name="engagement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        ["draft", "proposed", "active", "on_hold", "completed", "terminated"],
+                    )
+                ),
+                name="engagement_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='engagement',
-            constraint=models.CheckConstraint(condition=models.Q(('confidentiality__in', ['internal', 'confidential', 'restricted'])), name='engagement_confidentiality_valid'),
+            model_name="engagement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("confidentiality__in", ["internal", "confidential", "restricted"])
+                ),
+                name="engagement_confidentiality_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='engagement',
-            constraint=models.CheckConstraint(condition=models.Q(('pricing_model__in', ['fixed_fee', 'time_and_materials', 'dedicated_team'])), name='engagement_pricing_model_valid'),
+            model_name="engagement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("pricing_model__in", ["fixed_fee", "time_and_materials", "dedicated_team"])
+                ),
+                name="engagement_pricing_model_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='engagement',
-            constraint=models.CheckConstraint(condition=models.Q(('quality_threshold__gte', 1), ('quality_threshold__lte', 5)), name='engagement_quality_threshold_1_to_5'),
+            model_name="engagement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quality_threshold__gte", 1), ("quality_threshold__lte", 5)),
+                name="engagement_quality_threshold_1_to_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='engagement',
-            constraint=models.CheckConstraint(condition=models.Q(('start_date__isnull', True), ('end_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='engagement_dates_ordered'),
+            model_name="engagement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("start_date__isnull", True),
+                    ("end_date__isnull", True),
+                    ("end_date__gte", models.F("start_date")),
+                    _connector="OR",
+                ),
+                name="engagement_dates_ordered",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='engagement',
-            constraint=models.CheckConstraint(condition=models.Q(('budget__isnull', True), ('budget__gte', 0), _connector='OR'), name='engagement_budget_not_negative'),
+            model_name="engagement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("budget__isnull", True), ("budget__gte", 0), _connector="OR"),
+                name="engagement_budget_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='document',
-            constraint=models.CheckConstraint(condition=models.Q(('classification__in', ['internal', 'confidential', 'restricted'])), name='document_classification_valid'),
+            model_name="document",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("classification__in", ["internal", "confidential", "restricted"])
+                ),
+                name="document_classification_valid",
+            ),
         ),
     ]

@@ -13,15 +13,34 @@ class UserAdmin(BaseUserAdmin):
     a wrong combination is a form error rather than a failed insert."""
 
     list_display = (
-        "username", "email", "first_name", "last_name",
-        "client", "provider", "role", "email_mode", "is_active", "is_staff",
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "client",
+        "provider",
+        "role",
+        "email_mode",
+        "is_active",
+        "is_staff",
     )
     list_filter = (
-        "role", "email_mode", "is_active", "is_staff", "is_superuser", "client", "provider",
+        "role",
+        "email_mode",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "client",
+        "provider",
     )
     list_select_related = ("client", "provider")
     search_fields = (
-        "username", "first_name", "last_name", "email", "client__name", "provider__name",
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "client__name",
+        "provider__name",
     )
     autocomplete_fields = ("client", "provider")
     fieldsets = (

@@ -19,6 +19,8 @@ class User(AbstractUser):
     email_mode = models.CharField(
         max_length=16, choices=EmailMode.choices, default=EmailMode.IMMEDIATE
     )
+    # The newest notification already summarised in a digest e-mail.
+    digested_notification_id = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         constraints = [

@@ -14,6 +14,17 @@ class AuditEventQuerySet(models.QuerySet):
     def delete(self):
         raise AppendOnlyError("Audit events are append-only.")
 
+    def bulk_create(self, objs, *args, update_conflicts=False, **kwargs):
+        if update_conflicts:
+            raise AppendOnlyError("Audit events are append-only.")
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError("Audit events are append-only.")
+
+    def update_or_create(self, *args, **kwargs):
+        raise AppendOnlyError("Audit events are append-only.")
+
     def restrict(self, user, action: str = "read_audit"):
         from .selectors import restrict_audit_events
 
@@ -52,6 +63,8 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        # Related-object access must not offer a way round the append-only queryset.
+        base_manager_name = "objects"
         indexes = [
             models.Index(fields=["engagement", "-id"], name="audit_engagement_idx"),
             models.Index(fields=["client", "-id"], name="audit_client_idx"),

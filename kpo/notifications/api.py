@@ -9,7 +9,7 @@ from kpo.rest import CursorPagination, created
 
 from . import services
 from .models import Notification, Webhook
-from .serializers import NotificationSerializer, WebhookSerializer
+from .serializers import NotificationSerializer, WebhookDeliverySerializer, WebhookSerializer
 
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -69,3 +69,11 @@ class WebhookViewSet(viewsets.ModelViewSet):
     def destroy(self, request, *args, **kwargs):
         services.webhook_delete(actor=request.user, webhook=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={200: WebhookDeliverySerializer(many=True), 403: None, 404: None})
+    @action(detail=True, methods=["get"], pagination_class=CursorPagination)
+    def deliveries(self, request, pk=None):
+        """The delivery log of this endpoint, newest first."""
+        webhook = self.get_object()
+        page = self.paginate_queryset(webhook.deliveries.all())
+        return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)

@@ -17,3 +17,16 @@ class NotificationKind(models.TextChoices):
     COMMENT_ADDED = "comment_added", "Comment added"
     CERTIFICATION_EXPIRING = "certification_expiring", "Certification expiring"
     APPROVAL_EXPIRING = "approval_expiring", "Approval expiring"
+    WEBHOOK_DISABLED = "webhook_disabled", "Webhook disabled"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"

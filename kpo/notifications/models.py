@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .choices import NotificationKind
+from .choices import Channel, NotificationKind, OutboxStatus
 
 
 class Notification(models.Model):
@@ -95,3 +95,63 @@ class Webhook(models.Model):
 
     def __str__(self):
         return self.url
+
+
+class OutboxMessage(models.Model):
+    """Something to send — an e-mail or a webhook delivery — written in the same transaction as
+    what made it due. Senders claim a row with a conditional update (pending → sending), so
+    a job run twice, two workers or a retried task send it once; a row left `sending` by a
+    killed worker is taken up again when its lease runs out. For webhooks these rows are the
+    delivery log."""
+
+    key = models.CharField(max_length=200, unique=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    status = models.CharField(
+        max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    webhook = models.ForeignKey(
+        Webhook, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=32, blank=True)
+    payload = models.JSONField(default=dict)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_pending_idx",
+                condition=Q(status=OutboxStatus.PENDING),
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                name="outbox_sending_idx",
+                condition=Q(status=OutboxStatus.SENDING),
+            ),
+            models.Index(fields=["webhook", "-id"], name="outbox_webhook_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="outbox_status_valid", condition=Q(status__in=OutboxStatus.values)
+            ),
+            models.CheckConstraint(
+                name="outbox_channel_valid", condition=Q(channel__in=Channel.values)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.channel} {self.key} ({self.status})"

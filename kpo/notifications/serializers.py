@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from .choices import NotificationKind
-from .models import Notification, Webhook
+from .models import Notification, OutboxMessage, Webhook
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -43,3 +43,26 @@ class WebhookSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "consecutive_failures", "disabled_at", "created_at"]
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    delivery_id = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OutboxMessage
+        fields = [
+            "id",
+            "delivery_id",
+            "event",
+            "status",
+            "attempts",
+            "response_status",
+            "last_error",
+            "created_at",
+            "next_attempt_at",
+            "sent_at",
+        ]
+        read_only_fields = fields
+
+    def get_delivery_id(self, message) -> str:
+        return message.payload.get("id", "")

@@ -6,92 +6,236 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('engagements', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("engagements", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ServiceLine',
+            name="ServiceLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=100)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=100)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Provider',
+            name="Provider",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('country', models.CharField(help_text='ISO 3166-1 alpha-2 code', max_length=2)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('service_lines', models.ManyToManyField(blank=True, related_name='providers', to='vendors.serviceline')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("country", models.CharField(help_text="ISO 3166-1 alpha-2 code", max_length=2)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "service_lines",
+                    models.ManyToManyField(
+                        blank=True, related_name="providers", to="vendors.serviceline"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Certification',
+            name="Certification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('iso_27001', 'ISO 27001'), ('soc_2', 'SOC 2'), ('hipaa', 'HIPAA'), ('gdpr', 'GDPR')], max_length=16)),
-                ('reference', models.CharField(blank=True, max_length=100)),
-                ('issued_on', models.DateField()),
-                ('expires_on', models.DateField()),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='certifications', to='vendors.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("iso_27001", "ISO 27001"),
+                            ("soc_2", "SOC 2"),
+                            ("hipaa", "HIPAA"),
+                            ("gdpr", "GDPR"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("reference", models.CharField(blank=True, max_length=100)),
+                ("issued_on", models.DateField()),
+                ("expires_on", models.DateField()),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="certifications",
+                        to="vendors.provider",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['provider', 'kind', '-expires_on'],
-                'indexes': [models.Index(fields=['expires_on'], name='certification_expires_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['iso_27001', 'soc_2', 'hipaa', 'gdpr'])), name='certification_kind_valid'), models.CheckConstraint(condition=models.Q(('expires_on__gt', models.F('issued_on'))), name='certification_expires_after_issue')],
+                "ordering": ["provider", "kind", "-expires_on"],
+                "indexes": [models.Index(fields=["expires_on"], name="certification_expires_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("kind__in", ["iso_27001", "soc_2", "hipaa", "gdpr"])),
+                        name="certification_kind_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("expires_on__gt", models.F("issued_on"))),
+                        name="certification_expires_after_issue",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AnalystTeam',
+            name="AnalystTeam",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('group', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='analyst_team', to='auth.group')),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='led_teams', to=settings.AUTH_USER_MODEL)),
-                ('members', models.ManyToManyField(blank=True, related_name='teams', to=settings.AUTH_USER_MODEL)),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='teams', to='vendors.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "group",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="analyst_team",
+                        to="auth.group",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="led_teams",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "members",
+                    models.ManyToManyField(
+                        blank=True, related_name="teams", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="teams",
+                        to="vendors.provider",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['provider', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('provider', 'name'), name='team_name_unique_per_provider')],
+                "ordering": ["provider", "name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("provider", "name"), name="team_name_unique_per_provider"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='VendorApproval',
+            name="VendorApproval",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('conditional', 'Conditional'), ('rejected', 'Rejected')], default='pending', max_length=16)),
-                ('risk_tier', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High')], default='medium', max_length=8)),
-                ('assessed_on', models.DateField(blank=True, null=True)),
-                ('expires_on', models.DateField(blank=True, null=True)),
-                ('notes', models.TextField(blank=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='vendor_approvals', to='engagements.client')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='approvals', to='vendors.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("conditional", "Conditional"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "risk_tier",
+                    models.CharField(
+                        choices=[("low", "Low"), ("medium", "Medium"), ("high", "High")],
+                        default="medium",
+                        max_length=8,
+                    ),
+                ),
+                ("assessed_on", models.DateField(blank=True, null=True)),
+                ("expires_on", models.DateField(blank=True, null=True)),
+                ("notes", models.TextField(blank=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="vendor_approvals",
+                        to="engagements.client",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="approvals",
+                        to="vendors.provider",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['client', 'provider'],
-                'indexes': [models.Index(fields=['expires_on'], name='approval_expires_idx')],
-                'constraints': [models.UniqueConstraint(fields=('client', 'provider'), name='one_approval_per_pair'), models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'approved', 'conditional', 'rejected'])), name='approval_status_valid'), models.CheckConstraint(condition=models.Q(('risk_tier__in', ['low', 'medium', 'high'])), name='approval_risk_tier_valid')],
+                "ordering": ["client", "provider"],
+                "indexes": [models.Index(fields=["expires_on"], name="approval_expires_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("client", "provider"), name="one_approval_per_pair"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status__in", ["pending", "approved", "conditional", "rejected"])
+                        ),
+                        name="approval_status_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("risk_tier__in", ["low", "medium", "high"])),
+                        name="approval_risk_tier_valid",
+                    ),
+                ],
             },
         ),
     ]

@@ -5,28 +5,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_initial'),
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('vendors', '0001_initial'),
+        ("accounts", "0002_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("vendors", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='provider',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='vendors.provider'),
+            model_name="user",
+            name="provider",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="users",
+                to="vendors.provider",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='user_permissions',
-            field=models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions'),
+            model_name="user",
+            name="user_permissions",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="Specific permissions for this user.",
+                related_name="user_set",
+                related_query_name="user",
+                to="auth.permission",
+                verbose_name="user permissions",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('client__isnull', False), ('provider__isnull', True), ('role__in', ['client_admin', 'client_manager', 'client_viewer'])), models.Q(('client__isnull', True), ('provider__isnull', False), ('role__in', ['analyst', 'engagement_lead', 'provider_admin', 'qa_reviewer'])), models.Q(('client__isnull', True), ('is_superuser', True), ('provider__isnull', True), ('role', '')), _connector='OR'), name='user_one_organisation_with_matching_role', violation_error_message='A user belongs to exactly one client or one provider, with a role of that side; only platform staff belong to none.'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("client__isnull", False),
+                        ("provider__isnull", True),
+                        ("role__in", ["client_admin", "client_manager", "client_viewer"]),
+                    ),
+                    models.Q(
+                        ("client__isnull", True),
+                        ("provider__isnull", False),
+                        (
+                            "role__in",
+                            ["analyst", "engagement_lead", "provider_admin", "qa_reviewer"],
+                        ),
+                    ),
+                    models.Q(
+                        ("client__isnull", True),
+                        ("is_superuser", True),
+                        ("provider__isnull", True),
+                        ("role", ""),
+                    ),
+                    _connector="OR",
+                ),
+                name="user_one_organisation_with_matching_role",
+                violation_error_message="A user belongs to exactly one client or one provider, with a role of that side; only platform staff belong to none.",
+            ),
         ),
     ]
