@@ -208,6 +208,8 @@ def _reach_client(deliverable, *, actor, now):
 def deliverable_submit(*, actor, deliverable, file, notes=""):
     """Upload a new version. It goes to provider QA, or straight to the client when the
     engagement does not require QA. Earlier versions are kept untouched."""
+    # Who may submit is settled before the file is read, so outsiders learn nothing from it.
+    policy.require(actor, "submit", deliverable)
     facts = inspect_upload(file)
     with transaction.atomic():
         deliverable = _locked(deliverable)
@@ -309,6 +311,7 @@ def _overall(scores: dict[str, int] | None) -> Decimal | None:
 def deliverable_qa(*, actor, deliverable, decision, comment=""):
     """Provider QA passes the current version to the client or returns it to the analyst.
     Nobody checks their own submission."""
+    policy.require(actor, "qa", deliverable)
     if decision not in (ReviewDecision.PASS, ReviewDecision.RETURN):
         raise BusinessRuleViolation("The QA decision must be 'pass' or 'return'.", field="decision")
     with transaction.atomic():
@@ -380,6 +383,7 @@ _CLIENT_OUTCOMES = {
 def deliverable_review(*, actor, deliverable, decision, scores=None, comment=""):
     """The client accepts, sends back or rejects the current version. Accepting needs all
     five rubric scores, and their mean must reach the engagement's quality threshold."""
+    policy.require(actor, "review", deliverable)
     if decision not in _CLIENT_OUTCOMES:
         raise BusinessRuleViolation(
             "The decision must be 'accept', 'request_changes' or 'reject'.", field="decision"

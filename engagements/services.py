@@ -524,6 +524,8 @@ def engagement_revoke_access(*, actor, engagement, user):
 
 def document_upload(*, actor, engagement, file, title: str = "", classification=None):
     """Add an input file to the engagement's data room, stored under a server-generated key."""
+    # Who may upload is settled before the file is read, so outsiders learn nothing from it.
+    policy.require(actor, "upload_document", engagement)
     facts = inspect_upload(file)
     with transaction.atomic():
         engagement = _locked(engagement)

@@ -13,6 +13,7 @@ from kpo.domain import (
     InvalidTransition,
     NotVisible,
 )
+from kpo.files import format_size
 
 
 class Conflict(exceptions.APIException):
@@ -67,8 +68,8 @@ class UploadParser(parsers.MultiPartParser):
             length = 0
         # Multipart framing adds a little around the file; allow for it.
         if length > settings.UPLOAD_MAX_BYTES + 64 * 1024:
-            limit_mb = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
-            raise exceptions.ParseError(f"File is larger than the {limit_mb} MB limit.")
+            limit = format_size(settings.UPLOAD_MAX_BYTES)
+            raise exceptions.ParseError(f"File is larger than the {limit} limit.")
         return super().parse(stream, media_type, parser_context)
 
 

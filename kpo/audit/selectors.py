@@ -8,8 +8,6 @@ def restrict_audit_events(queryset, user, action: str = "read_audit"):
     their organisation's own events that belong to no engagement."""
     if not policy.role_may(user, action):
         return queryset.none()
-    if user.is_superuser:
-        return queryset
     scope = Q(engagement__in=policy.restrict_queryset(_engagements(), user, action).values("pk"))
     if user.role == "client_admin":
         scope |= Q(engagement__isnull=True, client_id=user.client_id)
