@@ -514,7 +514,11 @@ def shift_open_deadlines(engagement, *, held_since, now) -> int:
     length; a review clock that was running moves too, and one that started during the hold
     starts now. SLA states are then recomputed for the moved due times."""
     by = now - held_since
-    undelivered = Deliverable.objects.filter(engagement=engagement, status__in=UNDELIVERED_STATUSES)
+    # Work already delivered once (now back for changes) keeps its due time and its final
+    # `met` / `missed` state.
+    undelivered = Deliverable.objects.filter(
+        engagement=engagement, status__in=UNDELIVERED_STATUSES, delivered_at__isnull=True
+    )
     moved = undelivered.update(due_at=F("due_at") + by)
     in_review = Deliverable.objects.filter(
         engagement=engagement, status=DeliverableStatus.IN_REVIEW, review_started_at__isnull=False

@@ -570,3 +570,25 @@ def document_download(*, actor, document):
         changes={"filename": document.filename, "sha256": document.sha256},
     )
     return document.file.open("rb")
+
+
+def engagement_export_audit(*, actor, engagement):
+    """The engagement's audit trail for a CSV export, newest first. The export is itself
+    recorded: who took a copy of the trail, and when, is part of the trail."""
+    from kpo.audit.models import AuditEvent
+
+    policy.require(actor, "read_audit", engagement)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="engagement.audit_export",
+            target=engagement,
+            engagement=engagement,
+            changes={"format": "csv"},
+        )
+    return (
+        AuditEvent.objects.restrict(actor, "read_audit")
+        .filter(engagement=engagement)
+        .select_related("target_type")
+        .order_by("-id")
+    )

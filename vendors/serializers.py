@@ -38,6 +38,10 @@ class VendorApprovalSerializer(serializers.ModelSerializer):
 
 
 class VendorApprovalUpdateSerializer(VendorApprovalSerializer):
+    # Declared fields ignore Meta.read_only_fields, so the provider is redeclared read-only:
+    # a verdict is always about the provider it was recorded for.
+    provider = serializers.PrimaryKeyRelatedField(read_only=True)
+
     class Meta(VendorApprovalSerializer.Meta):
         read_only_fields = ["id", "client", "provider", "updated_at"]
 

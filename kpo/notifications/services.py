@@ -314,3 +314,11 @@ def send_daily_digests(now=None) -> int:
         if rows:
             transaction.on_commit(wake_senders)
     return len(rows)
+
+
+def notifications_mark_all_read(*, actor) -> int:
+    """Mark every unread notification of the actor as read, in one UPDATE; returns how many
+    changed (0 when there were none, so running it twice is harmless)."""
+    return Notification.objects.filter(user_id=actor.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
