@@ -36,3 +36,19 @@ def test_anonymous_visitor_is_sent_to_sign_in(client, db):
     response = client.get(reverse("home"))
     assert response.status_code == 302
     assert reverse("accounts:login") in response["Location"]
+
+
+def test_sign_in_and_a_failed_attempt_are_both_audited_with_the_address(client, db):
+    from kpo.audit.models import AuditEvent
+
+    client.post(reverse("accounts:login"), {"username": "bio.qa", "password": "wrong"})
+    client.post(reverse("accounts:login"), {"username": "bio.qa", "password": DEMO_PASSWORD})
+
+    failed = AuditEvent.objects.get(action="auth.login_failed")
+    assert failed.actor is None
+    assert failed.changes == {"username": "bio.qa"}
+    assert failed.ip == "127.0.0.1"
+    assert "wrong" not in str(failed.changes)
+    login = AuditEvent.objects.get(action="auth.login")
+    assert login.actor.username == "bio.qa"
+    assert login.provider.slug == "bio-analytics"
