@@ -523,10 +523,12 @@ def shift_open_deadlines(engagement, *, held_since, now) -> int:
     in_review = Deliverable.objects.filter(
         engagement=engagement, status=DeliverableStatus.IN_REVIEW, review_started_at__isnull=False
     )
+    # Reviews that began during the hold start now; only then move the older ones, which
+    # would otherwise land inside the hold window and be caught by the first update.
+    in_review.filter(review_started_at__gte=held_since).update(review_started_at=now)
     in_review.filter(review_started_at__lt=held_since).update(
         review_started_at=F("review_started_at") + by
     )
-    in_review.filter(review_started_at__gte=held_since).update(review_started_at=now)
     lead = timedelta(hours=engagement.reminder_lead_hours)
     undelivered.filter(due_at__lt=now).update(sla_state=SlaState.BREACHED)
     undelivered.filter(due_at__gte=now, due_at__lte=now + lead).update(sla_state=SlaState.AT_RISK)
