@@ -3,6 +3,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
@@ -203,4 +204,8 @@ class KnowledgeView(ListAPIView):
     filter_backends = []
 
     def get_queryset(self):
-        return selectors.knowledge_search(self.request.user, self.request.query_params.get("q", ""))
+        query = self.request.query_params.get("q", "")
+        # PostgreSQL refuses NUL in any string; without this check it would be a 500.
+        if "\x00" in query:
+            raise ValidationError({"q": ["Search words cannot contain NUL characters."]})
+        return selectors.knowledge_search(self.request.user, query)

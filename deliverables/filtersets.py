@@ -1,7 +1,28 @@
+import datetime
+
 import django_filters
+from django import forms
 
 from .choices import DeliverableStatus, SlaState
 from .models import Deliverable
+
+
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time, normalised to UTC. A time whose UTC equivalent falls outside the
+    calendar (year 0 or 10000) is invalid input, not a server error."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class DeliverableFilterSet(django_filters.FilterSet):
@@ -9,8 +30,8 @@ class DeliverableFilterSet(django_filters.FilterSet):
 
     status = django_filters.ChoiceFilter(choices=DeliverableStatus.choices)
     sla_state = django_filters.ChoiceFilter(choices=SlaState.choices)
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
-    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = UtcIsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_after = UtcIsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
 
     class Meta:
         model = Deliverable

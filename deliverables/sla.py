@@ -186,17 +186,22 @@ def _fire_chunk(now, chunk_size):
         .values_list("pk", flat=True)
     )
     Deliverable.objects.filter(pk__in=newly_breached).update(sla_state=SlaState.BREACHED)
-    by_pk = {d.pk: d for d in breached}
+    # Every breach that fires is audited, also when a service had already marked the
+    # deliverable breached (planned, or moved to a due time, in the past): the escalation is
+    # the event, and it fires once per due time.
     audit_record_many(
         [
             {
                 "actor": None,
                 "action": "deliverable.breached",
-                "target": by_pk[pk],
-                "engagement": by_pk[pk].engagement,
-                "changes": {"sla_state": [None, SlaState.BREACHED], "due_at": by_pk[pk].due_at},
+                "target": deliverable,
+                "engagement": deliverable.engagement,
+                "changes": {
+                    "sla_state": [deliverable.sla_state, SlaState.BREACHED],
+                    "due_at": deliverable.due_at,
+                },
             }
-            for pk in newly_breached
+            for deliverable in breached
         ]
     )
     outbox = publish(events)
