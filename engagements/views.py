@@ -37,7 +37,7 @@ from vendors.models import AnalystTeam
 from vendors.selectors import providers_for
 
 from . import services
-from .choices import CLOSED_STATUSES, ENGAGEMENT_ACTIONS
+from .choices import CLOSED_STATUSES, ENGAGEMENT_ACTIONS, EngagementStatus
 from .filtersets import EngagementFilterSet
 from .forms import (
     DocumentUploadForm,
@@ -308,7 +308,8 @@ def _filterset(request, queryset):
     form.fields["provider"].queryset = providers_for(user).prefetch_related(None).order_by("name")
     form.fields["provider"].empty_label = "All providers"
     form.fields["service_line"].empty_label = "All service lines"
-    form.fields["status"].empty_label = "All statuses"
+    # A ChoiceField builds its blank option from the choices it is given.
+    form.fields["status"].choices = [("", "All statuses"), *EngagementStatus.choices]
     # The client filter exists for the API; here it only ever narrows to the user's own.
     form.fields["client"].queryset = form.fields["client"].queryset.filter(
         pk__in=queryset.values("client_id")

@@ -135,9 +135,10 @@ def compare(request):
     if form.is_bound and form.is_valid():
         chosen = list(form.cleaned_data["providers"])
     elif not form.is_bound:
-        # Start with the providers the client has assessed, as far as they fit.
+        # Start with the providers the client has assessed, as far as they fit, ticked.
         assessed = _approvals_of(user).values("provider_id")
         chosen = list(providers_for(user).filter(pk__in=assessed).order_by("name")[:COMPARE_LIMIT])
+        form = CompareForm(initial={"providers": [p.pk for p in chosen]}, user=user)
     # At most COMPARE_LIMIT scorecards, each a fixed number of grouped queries.
     scorecards = [(provider, provider_scorecard(user, provider)) for provider in chosen]
     context = {

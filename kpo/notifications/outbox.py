@@ -87,6 +87,11 @@ def dispatch_outbox(limit: int = 200) -> dict:
             )
             if message.webhook_id:
                 Webhook.objects.filter(pk=message.webhook_id).update(consecutive_failures=0)
+    if len(due) == limit:
+        # A burst larger than one batch: carry on now rather than at the next beat tick.
+        from .services import wake_senders
+
+        wake_senders()
     return {"due": len(due), "sent": sent, "failed": failed, "requeued": requeued}
 
 

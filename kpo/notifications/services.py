@@ -2,6 +2,7 @@
 that causes them; nothing is sent from a view."""
 
 import logging
+import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -156,8 +157,13 @@ def publish(events: list[Event]) -> int:
 
 
 def wake_senders() -> None:
-    """Ask a worker to send the outbox now. If the broker is unreachable the rows simply wait
-    for the next beat tick: the user's request must not fail or hang because of it."""
+    """Ask a worker to send the outbox now, from a background thread: a broker that refuses,
+    or accepts and then hangs, must never hold up the user's request. If the publish fails the
+    rows simply wait for the next beat tick."""
+    threading.Thread(target=_publish_send_outbox, name="wake-senders", daemon=True).start()
+
+
+def _publish_send_outbox() -> None:
     from .tasks import send_outbox
 
     try:
