@@ -3,8 +3,8 @@ analyst's submission succeeds quickly although waking the senders fails; the out
 waits, and once the broker is back a real worker sends the QA reviewers' e-mail, once."""
 
 import logging
-import threading
 import socket
+import threading
 import time
 
 from django.core.files.uploadedfile import SimpleUploadedFile
