@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse_lazy
+from django.views.decorators.http import require_GET
 
 from deliverables.choices import OPEN_STATUSES
 from kpo.accounts import selectors
@@ -26,6 +27,7 @@ STAFF_DASHBOARD = ("dashboard/staff.html", selectors.staff_dashboard)
 
 
 @login_required
+@require_GET
 def home(request):
     """The dashboard of the user's role."""
     user = request.user

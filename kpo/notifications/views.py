@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from kpo.web import back_url, domain_action, visible_or_404
 
@@ -45,6 +45,7 @@ def _day_label(moment, today) -> str:
 
 
 @login_required
+@require_GET
 def notification_list(request):
     unread_only = request.GET.get("show") == "unread"
     before = _positive_int(request.GET.get("before"))
@@ -78,8 +79,8 @@ def notification_list(request):
     )
 
 
-@require_POST
 @login_required
+@require_POST
 @domain_action
 def notification_read(request, pk):
     notification = visible_or_404(own_notifications(request.user), pk=pk)
@@ -91,8 +92,8 @@ def notification_read(request, pk):
     return redirect(back_url(request, reverse("notifications:list")))
 
 
-@require_POST
 @login_required
+@require_POST
 def notification_read_all(request):
     changed = services.notifications_mark_all_read(actor=request.user)
     if changed:
