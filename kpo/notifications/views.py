@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from kpo.accounts.choices import EmailMode
+from kpo.accounts.services import account_set_email_mode
 from kpo.web import back_url, domain_action, visible_or_404
 
 from . import services
@@ -75,6 +77,7 @@ def notification_list(request):
             "older_url": f"{list_url}?{urlencode(base | {'before': rows[-1].pk})}"
             if has_older
             else "",
+            "email_modes": EmailMode.choices,
         },
     )
 
@@ -101,4 +104,14 @@ def notification_read_all(request):
         messages.success(request, f"Marked {changed} {noun} as read.")
     else:
         messages.info(request, "You had no unread notifications.")
+    return redirect(back_url(request, reverse("notifications:list")))
+
+
+@login_required
+@require_POST
+@domain_action
+def notification_email_mode(request):
+    """How notifications reach the user by e-mail: at once, a daily digest, or never."""
+    user = account_set_email_mode(actor=request.user, email_mode=request.POST.get("email_mode", ""))
+    messages.success(request, f"E-mail notifications: {user.get_email_mode_display().lower()}.")
     return redirect(back_url(request, reverse("notifications:list")))

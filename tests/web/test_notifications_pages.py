@@ -225,3 +225,37 @@ def test_the_page_needs_a_signed_in_user(client, db):
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
     assert client.post(reverse("notifications:read_all")).status_code == 302
+
+
+def test_a_user_chooses_the_daily_digest_and_the_choice_is_audited(client, db):
+    from django.contrib.auth import get_user_model
+
+    from kpo.audit.models import AuditEvent
+
+    user = get_user_model().objects.get(username="bio.analyst")
+    client.force_login(user)
+    page = client.get(reverse("notifications:list")).content.decode()
+    assert 'value="immediate" checked' in page
+
+    response = client.post(reverse("notifications:email_mode"), {"email_mode": "digest"})
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.email_mode == "digest"
+    event = AuditEvent.objects.get(action="account.email_mode", actor=user)
+    assert event.changes == {"email_mode": ["immediate", "digest"]}
+
+
+def test_an_unknown_email_setting_changes_nothing_and_says_why(client, db):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username="bio.analyst")
+    client.force_login(user)
+
+    response = client.post(
+        reverse("notifications:email_mode"), {"email_mode": "carrier-pigeon"}, follow=True
+    )
+
+    user.refresh_from_db()
+    assert user.email_mode == "immediate"
+    assert "Choose one of the offered e-mail settings." in response.content.decode()

@@ -705,6 +705,12 @@ TABLE = [
         foreign=foreign_notification,
     ),
     Page("notifications:read_all", "POST", every(302)),
+    Page(
+        "notifications:email_mode",
+        "POST",
+        every(302),
+        body=lambda w, u: {"email_mode": "digest"},
+    ),
 ]
 
 
