@@ -57,9 +57,12 @@ class EngagementViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
+        engagements = Engagement.objects.restrict(self.request.user, "view")
+        if self.action == "audit":
+            # Only the engagement's identity is needed to list its events.
+            return engagements.only("pk", "client_id", "provider_id", "status")
         return (
-            Engagement.objects.restrict(self.request.user, "view")
-            .select_related("service_line")
+            engagements.select_related("service_line")
             .prefetch_related("teams")
             .order_by("-created_at", "-id")
         )

@@ -33,15 +33,17 @@ class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ProviderSerializer
     queryset = Provider.objects.none()  # for the schema; get_queryset() decides
 
-    def get_queryset(self):
-        return selectors.providers_for(self.request.user).order_by("name", "id")
-
     @extend_schema(responses=ScorecardSerializer)
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def scorecard(self, request, pk=None):
         """Delivery record computed only from engagements the caller may see."""
         provider = self.get_object()
         return Response(selectors.provider_scorecard(request.user, provider))
+
+    def get_queryset(self):
+        providers = selectors.providers_for(self.request.user).order_by("name", "id")
+        # The scorecard needs the provider's id, not its service lines.
+        return providers.prefetch_related(None) if self.action == "scorecard" else providers
 
 
 class VendorApprovalViewSet(
