@@ -60,10 +60,10 @@ class VendorApprovalViewSet(
 
     def get_queryset(self):
         user = self.request.user
-        approvals = VendorApproval.objects.select_related("provider").order_by("provider__name")
-        if user.is_superuser:
-            return approvals
-        return approvals.filter(client_id=user.client_id) if user.client_id else approvals.none()
+        approvals = (
+            VendorApproval.objects.all() if user.is_superuser else selectors.own_approvals(user)
+        )
+        return approvals.select_related("provider").order_by("provider__name")
 
     def get_serializer_class(self):
         if self.action == "partial_update":
@@ -108,13 +108,16 @@ class TeamViewSet(
 
     def get_queryset(self):
         user = self.request.user
-        teams = AnalystTeam.objects.prefetch_related("members").order_by("name", "id")
         if user.is_superuser:
-            return teams
-        if user.provider_id:
-            return teams.filter(provider_id=user.provider_id)
-        visible = Engagement.objects.restrict(user, "view").values("pk")
-        return teams.filter(pk__in=AnalystTeam.objects.filter(engagements__in=visible).values("pk"))
+            teams = AnalystTeam.objects.all()
+        elif user.provider_id:
+            teams = selectors.own_teams(user)
+        else:
+            visible = Engagement.objects.restrict(user, "view").values("pk")
+            teams = AnalystTeam.objects.filter(
+                pk__in=AnalystTeam.objects.filter(engagements__in=visible).values("pk")
+            )
+        return teams.prefetch_related("members").order_by("name", "id")
 
     def _require_admin(self):
         if not policy.role_may(self.request.user, "manage_teams"):

@@ -6,7 +6,7 @@ from deliverables.choices import DeliverableStatus, ReviewKind, SlaState
 from deliverables.models import Deliverable, Review
 from engagements.models import Engagement
 
-from .models import Provider
+from .models import AnalystTeam, Provider, VendorApproval
 
 
 def providers_for(user):
@@ -19,6 +19,22 @@ def providers_for(user):
     if user.client_id:
         return providers.filter(is_active=True)
     return providers.none()
+
+
+def own_approvals(user):
+    """A client's own due-diligence verdicts. They hang off no engagement, so the organisation
+    is their scope; nobody else reads them."""
+    if not user.client_id:
+        return VendorApproval.objects.none()
+    return VendorApproval.objects.filter(client_id=user.client_id)
+
+
+def own_teams(user):
+    """The analyst teams of the user's own provider. Teams belong to a provider, not to an
+    engagement, so the organisation is their scope."""
+    if not user.provider_id:
+        return AnalystTeam.objects.none()
+    return AnalystTeam.objects.filter(provider_id=user.provider_id)
 
 
 def _rate(part, whole):

@@ -37,28 +37,13 @@ from .forms import (
     TeamRenameForm,
     VendorApprovalForm,
 )
-from .models import AnalystTeam, Certification, VendorApproval
-from .selectors import provider_scorecard, providers_for
+from .models import Certification
+from .selectors import own_approvals, own_teams, provider_scorecard, providers_for
 
 EXPIRY_WARNING_DAYS = 30
 
 
 # -- what each organisation may read of its own -------------------------------------------
-
-
-def _approvals_of(user):
-    """A client's own due-diligence verdicts. They hang off no engagement, so the organisation
-    is the scope (the vendor-approvals API reads them the same way)."""
-    if not user.client_id:
-        return VendorApproval.objects.none()
-    return VendorApproval.objects.filter(client_id=user.client_id)
-
-
-def _teams_of(user):
-    """A provider's own analyst teams."""
-    if not user.provider_id:
-        return AnalystTeam.objects.none()
-    return AnalystTeam.objects.filter(provider_id=user.provider_id)
 
 
 def _certifications(lookup="certifications"):
@@ -92,7 +77,7 @@ def directory(request):
     today = timezone.localdate()
     providers = list(providers_for(user).prefetch_related(_certifications()).order_by("name", "pk"))
     _mark_certifications(providers, today)
-    approvals = {approval.provider_id: approval for approval in _approvals_of(user)}
+    approvals = {approval.provider_id: approval for approval in own_approvals(user)}
     for provider in providers:
         approval = approvals.get(provider.pk)
         if approval is not None:
@@ -136,7 +121,7 @@ def compare(request):
         chosen = list(form.cleaned_data["providers"])
     elif not form.is_bound:
         # Start with the providers the client has assessed, as far as they fit, ticked.
-        assessed = _approvals_of(user).values("provider_id")
+        assessed = own_approvals(user).values("provider_id")
         chosen = list(providers_for(user).filter(pk__in=assessed).order_by("name")[:COMPARE_LIMIT])
         form = CompareForm(initial={"providers": [p.pk for p in chosen]}, user=user)
     # At most COMPARE_LIMIT scorecards, each a fixed number of grouped queries.
@@ -165,7 +150,7 @@ def approvals(request):
     _require_approvals(user)
     today = timezone.localdate()
     rows = list(
-        _approvals_of(user)
+        own_approvals(user)
         .select_related("provider", "decided_by")
         .prefetch_related(_certifications("provider__certifications"))
         .order_by("provider__name")
@@ -176,7 +161,7 @@ def approvals(request):
     _mark_certifications([approval.provider for approval in rows], today)
     unassessed = list(
         providers_for(user)
-        .exclude(pk__in=_approvals_of(user).values("provider_id"))
+        .exclude(pk__in=own_approvals(user).values("provider_id"))
         .prefetch_related(_certifications())
         .order_by("name")
     )
@@ -190,7 +175,7 @@ def approvals(request):
 def approval_create(request):
     user = request.user
     _require_approvals(user)
-    assessed = _approvals_of(user).values("provider_id")
+    assessed = own_approvals(user).values("provider_id")
     initial = {"provider": request.GET.get("provider")} if request.method == "GET" else None
     form = VendorApprovalForm(
         request.POST or None, user=user, assessed_providers=assessed, initial=initial
@@ -214,7 +199,7 @@ def approval_create(request):
 def approval_edit(request, pk):
     user = request.user
     _require_approvals(user)
-    approval = visible_or_404(_approvals_of(user).select_related("provider"), pk=pk)
+    approval = visible_or_404(own_approvals(user).select_related("provider"), pk=pk)
     form = VendorApprovalForm(request.POST or None, user=user, approval=approval)
     if request.method == "POST" and form.is_valid():
         try:
@@ -240,7 +225,7 @@ def _require_team_admin(user):
 def _team_load(user):
     """Per team: open deliverables and open engagements it works on; per person: open
     deliverables assigned. Three grouped queries, whatever the number of teams."""
-    teams = _teams_of(user).values("pk")
+    teams = own_teams(user).values("pk")
     open_work = Deliverable.objects.restrict(user, "view").filter(status__in=OPEN_STATUSES)
     deliverables = dict(
         open_work.filter(engagement__teams__in=teams)
@@ -268,7 +253,7 @@ def _team_load(user):
 def _teams_page(request, form, status=200):
     user = request.user
     teams = list(
-        _teams_of(user).select_related("lead").prefetch_related("members").order_by("name", "pk")
+        own_teams(user).select_related("lead").prefetch_related("members").order_by("name", "pk")
     )
     load = _team_load(user)
     for team in teams:
@@ -308,7 +293,7 @@ TEAM_OPERATIONS = ("rename", "set_lead", "add_member", "remove_member")
 @domain_action
 def team_edit(request, pk):
     user = request.user
-    team = visible_or_404(_teams_of(user).select_related("lead", "provider"), pk=pk)
+    team = visible_or_404(own_teams(user).select_related("lead", "provider"), pk=pk)
     _require_team_admin(user)
     members = sorted(team.members.all(), key=lambda person: str(person).lower())
     member_ids = [person.pk for person in members]

@@ -24,8 +24,8 @@ from deliverables.models import Deliverable, Review, Submission
 from engagements.choices import EngagementStatus
 from engagements.models import Client, Engagement
 from kpo.accounts.choices import Role
-from vendors.models import AnalystTeam, Provider
-from vendors.selectors import provider_scorecard
+from vendors.models import Provider
+from vendors.selectors import own_teams, provider_scorecard
 
 ROW_LIMIT = 10
 # Scorecards cost three queries each; a client works with a handful of providers, and the
@@ -277,15 +277,6 @@ def provider_work_dashboard(user, now=None) -> dict:
     return context
 
 
-def provider_teams(user):
-    """The analyst teams of the user's own provider. Teams belong to a provider, not to an
-    engagement, so there is no `restrict()` for them; this is the same rule as the teams API
-    applies to provider users."""
-    if not user.provider_id:
-        return AnalystTeam.objects.none()
-    return AnalystTeam.objects.filter(provider_id=user.provider_id)
-
-
 def provider_admin_dashboard(user, now=None) -> dict:
     """Provider admins: proposals waiting for an answer, each team's load, running
     engagements and the work at risk across the firm."""
@@ -304,7 +295,7 @@ def provider_admin_dashboard(user, now=None) -> dict:
     team_engagements = engagements.filter(teams=OuterRef("pk"), status__in=RUNNING)
     members = get_user_model().objects.filter(teams=OuterRef("pk"), is_active=True)
     teams = list(
-        provider_teams(user)
+        own_teams(user)
         .select_related("lead")
         .annotate(
             member_count=_count_of(members),
