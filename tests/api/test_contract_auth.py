@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.conf import settings
+from django.http import HttpRequest
 from django.utils.crypto import get_random_string
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -133,7 +134,8 @@ def browser(users, cheap_password):
     """A logged-in browser session of alpha.manager that enforces CSRF as a browser would."""
     cheap_password(users.alpha_manager)
     client = APIClient(enforce_csrf_checks=True)
-    assert client.login(username="alpha.manager", password=DEMO_PASSWORD)
+    # django-axes needs the request to throttle on; the test client's login has none.
+    assert client.login(request=HttpRequest(), username="alpha.manager", password=DEMO_PASSWORD)
     return client
 
 
