@@ -1,12 +1,27 @@
 """Reads about providers that depend on who asks: the directory and the scorecard."""
 
-from django.db.models import Count, F, Q, Sum
+import hashlib
+
+from django.core.cache import cache
+from django.db.models import Count, F, Q, Subquery, Sum
 
 from deliverables.choices import DeliverableStatus, ReviewKind, SlaState
 from deliverables.models import Deliverable, Review
 from engagements.models import Engagement
+from kpo.audit.models import AuditEvent
 
 from .models import AnalystTeam, Provider, VendorApproval
+
+# A scorecard aggregates every deliverable and client review of the engagements it covers:
+# a few milliseconds for a handful of engagements, over a second for a provider with
+# 100,000 deliverables (bench/README.md). From this many engagements it is cached, keyed
+# by the set of engagements and by the provider's newest audit event: everything that moves
+# a figure (a submission, a QA or client review, a breach, a cancellation, new terms) is a
+# state change, every state change writes an audit event scoped to the provider, so any
+# change makes a new key and a cached scorecard is never stale. The timeout only bounds
+# what a change outside the services (a data fix) could leave behind.
+SCORECARD_CACHE_MIN_ENGAGEMENTS = 10
+SCORECARD_CACHE_SECONDS = 600
 
 
 def providers_for(user):
@@ -63,15 +78,33 @@ def _figures(row: dict, review_row: dict) -> dict:
 def provider_scorecard(user, provider) -> dict:
     """The provider's delivery record, computed only from engagements `user` may see.
 
-    Two grouped queries (deliverables, client reviews) whatever the number of deliverables;
-    overall figures are summed from the per-engagement rows so they agree exactly.
+    Two grouped queries (deliverables, client reviews) whatever the number of deliverables,
+    none when a large scorecard is cached; overall figures are summed from the
+    per-engagement rows so they agree exactly.
     """
+    # The newest event comes with the engagements, in the same statement, so that both
+    # are of one moment; the figures are read after it and can only be newer than the key.
+    newest_event = AuditEvent.objects.filter(provider_id=provider.pk).order_by("-id")
     engagements = {
         e.pk: e
         for e in Engagement.objects.restrict(user, "view")
         .filter(provider=provider)
         .only("pk", "reference", "title")
+        .annotate(newest_event=Subquery(newest_event.values("id")[:1]))
     }
+    if len(engagements) < SCORECARD_CACHE_MIN_ENGAGEMENTS:
+        return _scorecard(provider, engagements)
+    newest = next(iter(engagements.values())).newest_event or 0
+    ids = ",".join(str(pk) for pk in sorted(engagements)).encode()
+    key = f"scorecard:{provider.pk}:{newest}:{hashlib.blake2b(ids, digest_size=16).hexdigest()}"
+    card = cache.get(key)
+    if card is None:
+        card = _scorecard(provider, engagements)
+        cache.set(key, card, SCORECARD_CACHE_SECONDS)
+    return card
+
+
+def _scorecard(provider, engagements: dict) -> dict:
     accepted = Q(status=DeliverableStatus.ACCEPTED)
     rows = (
         Deliverable.objects.filter(engagement_id__in=list(engagements))
