@@ -288,7 +288,13 @@ def webhook_delete(*, actor, webhook) -> None:
 def send_daily_digests(now=None) -> int:
     """One e-mail per digest-mode user who has unread notifications not yet summarised.
     The outbox key carries the newest notification id, so a second run the same day finds
-    nothing new and writes nothing."""
+    nothing new and writes nothing.
+
+    Two runs at once (a task redelivered while the first run still works, a doubled beat
+    tick) write one digest per user: each run claims a user's range with a conditional
+    update of their digested id, taking the row locks in user order, so the later run waits
+    for the earlier one, finds the range taken and skips that user — even when a
+    notification arrived in between, which then goes into the next digest."""
     now = now or timezone.now()
     User = get_user_model()
     pending = (
@@ -300,7 +306,7 @@ def send_daily_digests(now=None) -> int:
         )
         .values("user_id", "user__digested_notification_id")
         .annotate(upto=Max("pk"), unread=Count("pk"))
-        .order_by()
+        .order_by("user_id")
     )
     rows = [
         OutboxMessage(
@@ -314,12 +320,17 @@ def send_daily_digests(now=None) -> int:
         for row in pending
     ]
     with transaction.atomic():
-        OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
-        for row in rows:
-            User.objects.filter(pk=row.user_id).update(digested_notification_id=row.payload["upto"])
-        if rows:
+        claimed = [
+            row
+            for row in rows
+            if User.objects.filter(
+                pk=row.user_id, digested_notification_id=row.payload["after"]
+            ).update(digested_notification_id=row.payload["upto"])
+        ]
+        OutboxMessage.objects.bulk_create(claimed, ignore_conflicts=True)
+        if claimed:
             transaction.on_commit(wake_senders)
-    return len(rows)
+    return len(claimed)
 
 
 def notifications_mark_all_read(*, actor) -> int:
