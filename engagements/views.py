@@ -8,8 +8,6 @@ the user's role and the engagement's state allow it; a form posted from a stale 
 judged by the service, and its refusal comes back as a message (`kpo.web.domain_action`).
 """
 
-import csv
-import json
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import NamedTuple
@@ -30,6 +28,7 @@ from deliverables import services as deliverable_services
 from deliverables.models import Deliverable
 from kpo.access import policy
 from kpo.access.models import EngagementUserObjectPermission
+from kpo.audit.exports import csv_lines
 from kpo.audit.models import AuditEvent
 from kpo.domain import BusinessRuleViolation, InvalidTransition
 from kpo.web import apply_form_error, domain_action, visible_or_404
@@ -354,7 +353,9 @@ def engagement_create(request):
     user = request.user
     if not policy.role_may(user, "create_engagement"):
         raise PermissionDenied("Only client admins and managers create engagements.")
-    form = EngagementForm(request.POST or None, user=user)
+    # Bound on any POST, even one without form fields (a script's JSON, say): it is answered
+    # with the form's errors, not with an empty form as if nothing had been sent.
+    form = EngagementForm(request.POST if request.method == "POST" else None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
             engagement = services.engagement_create(actor=user, **form.service_values())
@@ -388,7 +389,9 @@ def engagement_edit(request, pk):
             "its terms can no longer be changed.",
         )
         return redirect("engagements:detail", pk=engagement.pk)
-    form = EngagementForm(request.POST or None, user=user, engagement=engagement)
+    form = EngagementForm(
+        request.POST if request.method == "POST" else None, user=user, engagement=engagement
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.engagement_update(actor=user, engagement=engagement, **form.service_values())
@@ -580,24 +583,6 @@ def document_download(request, pk):
     )
 
 
-class _Echo:
-    """A file-like object whose write() hands the line back, for streaming csv rows."""
-
-    def write(self, value):
-        return value
-
-
-def _cell(value) -> str:
-    """A spreadsheet must not read a cell as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
-AUDIT_CSV_COLUMNS = ["id", "time", "actor", "action", "object type", "object", "changes", "ip"]
-
-
 @login_required
 @require_GET
 @domain_action
@@ -605,24 +590,7 @@ def audit_csv(request, pk):
     engagement = _bare_engagement(request.user, pk)
     events = services.engagement_export_audit(actor=request.user, engagement=engagement)
 
-    def rows():
-        writer = csv.writer(_Echo())
-        yield writer.writerow(AUDIT_CSV_COLUMNS)
-        for event in events.iterator(chunk_size=500):
-            yield writer.writerow(
-                [
-                    _cell(event.pk),
-                    _cell(event.created_at.isoformat()),
-                    _cell(event.actor_repr or "system"),
-                    _cell(event.action),
-                    _cell(event.target_type.model if event.target_type_id else ""),
-                    _cell(event.target_repr),
-                    _cell(json.dumps(event.changes, ensure_ascii=False, sort_keys=True)),
-                    _cell(event.ip),
-                ]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(events), content_type="text/csv; charset=utf-8")
     filename = f"{engagement.reference}-audit-{timezone.localdate():%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -9,14 +9,16 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from kpo.audit import denials
 from kpo.domain import ActionNotAllowed, BusinessRuleViolation, InvalidTransition, NotVisible
 
 
 def visible_or_404(queryset, **lookup):
-    """The one object of an already-restricted queryset, or 404 (missing and foreign alike)."""
+    """The one object of an already-restricted queryset, or 404 (missing and foreign alike;
+    only the audit trail tells them apart)."""
     obj = queryset.filter(**lookup).first()
     if obj is None:
-        raise Http404("Not found.")
+        raise denials.hidden_object(queryset.model, lookup)
     return obj
 
 
@@ -45,10 +47,10 @@ def domain_action(view):
     def wrapper(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
-        except NotVisible:
-            raise Http404("Not found.") from None
+        except NotVisible as error:
+            raise denials.carry(error, Http404("Not found.")) from None
         except ActionNotAllowed as error:
-            raise PermissionDenied(error.message) from None
+            raise denials.carry(error, PermissionDenied(error.message)) from None
         except (InvalidTransition, BusinessRuleViolation) as error:
             messages.error(request, error.message)
             return redirect(back_url(request, "/"))

@@ -6,12 +6,14 @@ teams (guardian object permissions, kept in sync by the services through `grants
 provider never sees a client's drafts. Everything inside an engagement inherits its grants.
 
 Doing is by role, on top of seeing: `ACTION_ROLES` is the design's role table.
-Callers turn `NotVisible` into 404 and `ActionNotAllowed` into 403.
+Callers turn `NotVisible` into 404 and `ActionNotAllowed` into 403; each refusal says what
+was refused (`kpo.audit.denials`), so that the audit trail records it.
 """
 
 from django.db.models import Q
 
 from kpo.accounts.choices import Role
+from kpo.audit.denials import refused
 from kpo.domain import ActionNotAllowed, NotVisible
 
 VIEW_PERMISSION = "view_engagement"
@@ -41,7 +43,13 @@ ORGANISATION_ACTIONS: dict[str, frozenset[str]] = {
     "manage_teams": frozenset({Role.PROVIDER_ADMIN}),
     "create_engagement": frozenset({Role.CLIENT_ADMIN, Role.CLIENT_MANAGER}),
     "manage_webhooks": frozenset({Role.CLIENT_ADMIN, Role.PROVIDER_ADMIN}),
+    # the organisation's whole audit trail, and its CSV export
+    "organisation_audit": frozenset({Role.CLIENT_ADMIN, Role.PROVIDER_ADMIN}),
 }
+
+# What platform staff may do: look. Reading the audit trail is looking too (and staff answer
+# for the platform's security, so they read every organisation's).
+STAFF_ACTIONS = frozenset({"view", "organisation_audit"})
 
 
 def role_may(user, action: str) -> bool:
@@ -53,7 +61,7 @@ def role_may(user, action: str) -> bool:
         raise ValueError(f"Unknown action {action!r}")
     if user.is_superuser:
         # Platform staff look at everything but act on nothing of a tenant's.
-        return action == "view"
+        return action in STAFF_ACTIONS
     return user.role in roles
 
 
@@ -120,11 +128,18 @@ def can(user, action: str, obj) -> bool:
 def require(user, action: str, obj) -> None:
     """Raise `NotVisible` (→ 404) or `ActionNotAllowed` (→ 403) unless `user` may do `action`."""
     if not can_see(user, obj):
-        raise NotVisible("Not found.")
+        raise refused(NotVisible("Not found."), action=action, obj=obj)
     if not role_may(user, action):
-        raise ActionNotAllowed("You do not have permission to perform this action.")
+        raise refused(
+            ActionNotAllowed("You do not have permission to perform this action."),
+            action=action,
+            obj=obj,
+        )
 
 
 def require_organisation_action(user, action: str) -> None:
     if not role_may(user, action):
-        raise ActionNotAllowed("You do not have permission to perform this action.")
+        raise refused(
+            ActionNotAllowed("You do not have permission to perform this action."),
+            action=action,
+        )

@@ -70,6 +70,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["client", "-id"], name="audit_client_idx"),
             models.Index(fields=["provider", "-id"], name="audit_provider_idx"),
             models.Index(fields=["actor", "-id"], name="audit_actor_idx"),
+            # An object's own history (the deliverable page) among an engagement's thousands.
+            models.Index(fields=["target_type", "target_id", "-id"], name="audit_target_idx"),
         ]
 
     def __str__(self):

@@ -1,7 +1,13 @@
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import QuerySet
+
+from kpo.access import policy
+from kpo.domain import BusinessRuleViolation
 
 from .context import current_origin
+from .filtersets import AuditEventFilterSet
 from .models import AuditEvent
+from .selectors import organisation_trail
 
 
 def _json_safe(value):
@@ -85,3 +91,23 @@ def audit_record_many(entries: list[dict]) -> None:
             )
         )
     AuditEvent.objects.bulk_create(rows)
+
+
+def organisation_trail_export(*, actor, params) -> QuerySet[AuditEvent]:
+    """The events of the actor's organisation trail that `params` select (the filters of
+    `AuditEventFilterSet`), newest first, for a CSV export. The export is itself recorded,
+    with its filters: who took a copy of which part of the trail is part of the trail."""
+    policy.require_organisation_action(actor, "organisation_audit")
+    filterset = AuditEventFilterSet(params, queryset=organisation_trail(actor))
+    if not filterset.is_valid():
+        field, errors = next(iter(filterset.errors.items()))
+        raise BusinessRuleViolation(errors[0], field=field)
+    filters = {key: value for key, value in filterset.form.cleaned_data.items() if value}
+    audit_record(
+        actor=actor,
+        action="audit.exported",
+        client=actor.client,
+        provider=actor.provider,
+        changes={"format": "csv", "filters": filters},
+    )
+    return filterset.qs.select_related("target_type").order_by("-id")

@@ -41,11 +41,12 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from deliverables.models import Submission
 from engagements.models import Engagement
 from kpo.access.models import EngagementUserObjectPermission
-from kpo.demo import DEMO_PASSWORD
+from kpo.demo import DEMO_ADMINS, DEMO_PASSWORD
 from kpo.notifications import services as notification_services
 from kpo.notifications.choices import NotificationKind
 from tests.api.conftest import World, pdf
@@ -72,6 +73,7 @@ from tests.api.test_authorization_matrix import (
     foreign_provider,
     foreign_team,
 )
+from tests.support import enrolment_form, force_login_verified
 
 STAFF = "staff"
 TENANT_USERS = ROLE_TABLE + OUTSIDERS
@@ -346,6 +348,29 @@ TABLE = [
         },
     ),
     Page("accounts:password_change_done", "GET", every(200)),
+    Page("accounts:security", "GET", every(200)),
+    # Past the code step already (or no app to ask): on to the dashboard.
+    Page("accounts:two_factor_verify", "GET", every(302)),
+    Page("accounts:two_factor_verify", "POST", every(302), body=lambda w, u: {"code": "123456"}),
+    # Who has an app already (every demo admin) goes back to the security page.
+    Page("accounts:two_factor_enrol", "GET", {u: 302 if u in DEMO_ADMINS else 200 for u in USERS}),
+    Page(
+        "accounts:two_factor_enrol",
+        "POST",
+        every(200),
+        label="nobody has an app yet",
+        setup=lambda w: TOTPDevice.objects.all().delete(),
+        body=lambda w, u: enrolment_form(u),
+    ),
+    Page(
+        "accounts:two_factor_disable",
+        "POST",
+        every(302),
+        password=True,
+        body=lambda w, u: {"password": DEMO_PASSWORD},
+    ),
+    Page("accounts:token_create", "POST", every(200)),
+    Page("accounts:token_revoke", "POST", every(302)),
     # -- engagements ------------------------------------------------------------------------
     Page("engagements:list", "GET", every(200)),
     Page("engagements:create", "GET", only(200, MANAGE)),
@@ -711,6 +736,9 @@ TABLE = [
         every(302),
         body=lambda w, u: {"email_mode": "digest"},
     ),
+    # -- the organisation's audit trail: its admins, and staff for every organisation ---------
+    Page("audit:trail", "GET", only(200, CLIENT_ADMINS | PROVIDER_ADMINS | {STAFF})),
+    Page("audit:export", "GET", only(200, CLIENT_ADMINS | PROVIDER_ADMINS | {STAFF})),
 ]
 
 
@@ -758,7 +786,7 @@ def browser(users):
     def sign_in(username):
         client = Client()
         if username is not None:
-            client.force_login(users[username])
+            force_login_verified(client, users[username])
         return client
 
     return sign_in
@@ -1158,6 +1186,11 @@ LISTINGS = [
         lambda w: reverse("notifications:list"),
         every(200),
         notifications=True,
+    ),
+    Listing(
+        "audit:trail",
+        lambda w: reverse("audit:trail"),
+        only(200, CLIENT_ADMINS | PROVIDER_ADMINS | {STAFF}),
     ),
 ]
 
