@@ -12,10 +12,12 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from deliverables import services as deliverable_services
 from engagements import services as engagement_services
 from engagements.models import Client, Engagement
+from kpo.accounts import two_factor
 from kpo.accounts.choices import Role
 from vendors import services as vendor_services
 from vendors.models import AnalystTeam, Certification, Provider, ServiceLine, VendorApproval
@@ -56,6 +58,12 @@ USERS = [
     ("ledger.analyst", Role.ANALYST, "ledger-research", "Lina", "Analyst"),
 ]
 DEMO_USERNAMES = ["staff", *(row[0] for row in USERS)]
+# Admins must sign in with two factors. The demo's share one documented authenticator key:
+# add it to any authenticator app, or print the current code with
+# `python manage.py totp_code <username>`. Like the rest of the demo, refused in production.
+DEMO_ADMINS = ["staff", "alpha.admin", "bio.admin", "ledger.admin"]
+DEMO_TOTP_SECRET = "DEMODEMODEMODEMODEMODEMODEMODEMO"  # noqa: S105 - documented demo credential
+DEMO_TOTP_DEVICE = "Demo authenticator"
 
 GOOD_SCORES = {"accuracy": 5, "completeness": 4, "insight": 4, "relevance": 5, "presentation": 4}
 MIXED_SCORES = {"accuracy": 3, "completeness": 2, "insight": 3, "relevance": 4, "presentation": 3}
@@ -81,6 +89,7 @@ class DemoBuilder:
         clients = self._clients()
         providers = self._providers()
         self._users(clients, providers)
+        self._two_factor()
         self._certifications(providers)
         self._approvals(clients, providers)
         teams = self._teams(providers)
@@ -127,6 +136,15 @@ class DemoBuilder:
                 )
                 self.log(f"  user {username}")
             self.users[username] = user
+
+    def _two_factor(self):
+        key = two_factor.key_from_text(DEMO_TOTP_SECRET)
+        for username in DEMO_ADMINS:
+            user = self.users[username]
+            # An admin who has since set up an app of their own keeps just that one.
+            if not two_factor.has_device(user):
+                TOTPDevice.objects.create(user=user, name=DEMO_TOTP_DEVICE, key=key, confirmed=True)
+                self.log(f"  two-factor device of {username}")
 
     def _certifications(self, providers):
         for slug, admin, kind in (

@@ -1,15 +1,21 @@
 import pytest
 from django.urls import reverse
 
-from kpo.demo import DEMO_PASSWORD, DEMO_USERNAMES
+from kpo.demo import DEMO_ADMINS, DEMO_PASSWORD, DEMO_USERNAMES
+from tests.support import otp_code
 
 
 @pytest.mark.parametrize("username", DEMO_USERNAMES)
-def test_every_demo_user_can_sign_in_and_reach_the_landing_page(client, db, username):
+def test_every_demo_user_can_sign_in_and_reach_the_landing_page(client, users, username):
     response = client.post(
         reverse("accounts:login"), {"username": username, "password": DEMO_PASSWORD}
     )
     assert response.status_code == 302
+    if username in DEMO_ADMINS:
+        # Admins give the code of their authenticator app as well.
+        assert response["Location"] == reverse("accounts:two_factor_verify")
+        response = client.post(response["Location"], {"code": otp_code(users[username])})
+        assert response.status_code == 302
     landing = client.get(reverse("home"))
     assert landing.status_code == 200
     assert username.encode() in landing.content or b"Sign out" in landing.content

@@ -21,6 +21,7 @@ from deliverables import services
 from deliverables.choices import DeliverableStatus
 from deliverables.models import Deliverable, Submission
 from kpo.audit.models import AuditEvent
+from tests.support import force_login_verified
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n"
 GOOD = {"accuracy": 5, "completeness": 4, "insight": 4, "relevance": 5, "presentation": 4}
@@ -78,7 +79,7 @@ def browser(users):
 
     def sign_in(username):
         client = Client()
-        client.force_login(users[username])
+        force_login_verified(client, users[username])
         return client
 
     return sign_in

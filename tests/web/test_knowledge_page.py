@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deliverables import services
+from tests.support import force_login_verified
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n"
 GOOD = {"accuracy": 5, "completeness": 4, "insight": 4, "relevance": 5, "presentation": 4}
@@ -51,7 +52,7 @@ SEES_EU_BANKS = {"staff", "northwind.manager", "ledger.admin", "ledger.analyst"}
 def browser(users):
     def sign_in(username):
         client = Client()
-        client.force_login(users[username])
+        force_login_verified(client, users[username])
         return client
 
     return sign_in

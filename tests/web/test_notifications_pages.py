@@ -16,6 +16,7 @@ from kpo.notifications import services
 from kpo.notifications.choices import NotificationKind
 from kpo.notifications.models import Notification
 from kpo.notifications.views import PAGE_SIZE
+from tests.support import force_login_verified
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\ssrc=)[^>]*>", re.IGNORECASE)
 STYLE_ATTRIBUTE = re.compile(r"<[^>]+\sstyle\s*=", re.IGNORECASE)
@@ -45,7 +46,7 @@ def tell(users):
 @pytest.fixture
 def signed_in(client, users):
     def sign_in(username):
-        client.force_login(users[username])
+        force_login_verified(client, users[username])
         return client
 
     return sign_in

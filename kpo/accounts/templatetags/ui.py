@@ -7,7 +7,8 @@
 - `{% breadcrumbs "Engagements" list_url engagement.reference %}`: label/URL pairs, the last
   label without a URL is the current page. Dashboard is always the first crumb.
 - `{% query_replace page=2 %}`: the current query string with some parameters replaced.
-- `due_at|due_phrase:now`, `deadline|countdown:now`, `rate|percent`, `user|initials`.
+- `due_at|due_phrase:now`, `deadline|countdown:now`, `rate|percent`, `user|initials`,
+  `timedelta|duration`.
 """
 
 from django import template
@@ -96,3 +97,16 @@ def initials(user):
     first = (user.first_name or user.username or "?")[:1]
     last = (user.last_name or "")[:1]
     return f"{first}{last}".upper()
+
+
+@register.filter
+def duration(span):
+    """A timedelta in words, to the largest whole unit: "15 minutes", "1 hour"."""
+    if span is None:
+        return ""
+    seconds = int(span.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
