@@ -10,6 +10,7 @@ from django.db.models import Q
 from engagements.selectors import team_members
 from kpo.accounts.choices import Role
 from kpo.files import ACCEPTED_LABELS, ACCEPTED_TYPES, format_size
+from kpo.text import CheckedTextForm
 from kpo.web import apply_form_error
 
 from .choices import RUBRIC, ReviewDecision
@@ -27,7 +28,7 @@ SCORE_MEANINGS = {1: "Poor", 2: "Weak", 3: "Adequate", 4: "Good", 5: "Excellent"
 SCORE_CHOICES = list(SCORE_MEANINGS.items())
 
 
-class SubmissionForm(forms.Form):
+class SubmissionForm(CheckedTextForm):
     """A new version of the deliverable: the file and what changed."""
 
     file = forms.FileField(
@@ -57,7 +58,7 @@ class SubmissionForm(forms.Form):
         )
 
 
-class QaForm(forms.Form):
+class QaForm(CheckedTextForm):
     """Provider QA: pass the current version to the client or return it to the analyst."""
 
     decision = forms.ChoiceField(
@@ -78,7 +79,7 @@ class QaForm(forms.Form):
     )
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(CheckedTextForm):
     """The client's review: a decision, the five-part rubric and a comment. Scores are
     optional here; the service decides when they are needed (accepting) and whether their
     mean reaches the engagement's threshold."""
@@ -135,7 +136,7 @@ class ReviewForm(forms.Form):
             apply_form_error(self, error)
 
 
-class CommentForm(forms.Form):
+class CommentForm(CheckedTextForm):
     body = forms.CharField(
         label="Add a comment",
         max_length=MAX_COMMENT_LENGTH,
@@ -171,7 +172,7 @@ class DeliverableEditForm(forms.Form):
         ).order_by("first_name", "last_name", "username")
 
 
-class CancelForm(forms.Form):
+class CancelForm(CheckedTextForm):
     reason = forms.CharField(
         label="Reason",
         required=False,

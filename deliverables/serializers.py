@@ -2,6 +2,8 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from engagements.models import Engagement
+from kpo.rest import IdField, ZonedDateTimeField
+from kpo.text import LONG_TEXT_MAX_LENGTH
 
 from .choices import CLIENT_DECISIONS, QA_DECISIONS
 from .models import Comment, Deliverable, Review, Submission
@@ -25,7 +27,7 @@ DELIVERABLE_FIELDS = [
 ]
 
 
-class ProviderUsers(serializers.PrimaryKeyRelatedField):
+class ProviderUsers(IdField):
     """Assignees are provider users; the service checks they work on the engagement."""
 
     def get_queryset(self):
@@ -40,12 +42,14 @@ class DeliverableSerializer(serializers.ModelSerializer):
 
 
 class DeliverableCreateSerializer(serializers.ModelSerializer):
-    engagement = serializers.PrimaryKeyRelatedField(queryset=Engagement.objects.none())
+    engagement = IdField(queryset=Engagement.objects.none())
     assignee = ProviderUsers(required=False, allow_null=True)
+    due_at = ZonedDateTimeField()
 
     class Meta:
         model = Deliverable
         fields = ["engagement", "title", "description", "kind", "due_at", "assignee"]
+        extra_kwargs = {"description": {"max_length": LONG_TEXT_MAX_LENGTH}}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,11 +60,15 @@ class DeliverableCreateSerializer(serializers.ModelSerializer):
 
 class DeliverableUpdateSerializer(serializers.ModelSerializer):
     assignee = ProviderUsers(required=False, allow_null=True)
+    due_at = ZonedDateTimeField(required=False)
 
     class Meta:
         model = Deliverable
         fields = ["title", "description", "kind", "due_at", "assignee"]
-        extra_kwargs = {name: {"required": False} for name in fields}
+        extra_kwargs = {
+            **{name: {"required": False} for name in fields},
+            "description": {"required": False, "max_length": LONG_TEXT_MAX_LENGTH},
+        }
 
 
 class SubmissionSerializer(serializers.ModelSerializer):

@@ -14,6 +14,7 @@ from django.db.models import Q
 from deliverables.choices import DeliverableKind
 from kpo.accounts.choices import Role
 from kpo.files import ACCEPTED_LABELS, format_size
+from kpo.text import LONG_TEXT_MAX_LENGTH, CheckedTextForm
 from vendors.models import AnalystTeam, ServiceLine
 from vendors.selectors import providers_for
 
@@ -65,13 +66,14 @@ def client_managers(client_id):
     )
 
 
-class EngagementForm(forms.Form):
+class EngagementForm(CheckedTextForm):
     """The client's terms of an engagement. Once the provider has seen it, the provider and
     the service line are fixed (shown, not editable)."""
 
     title = forms.CharField(max_length=200)
     brief = forms.CharField(
         required=False,
+        max_length=LONG_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="The research questions the provider is to answer.",
     )
@@ -172,7 +174,7 @@ class EngagementForm(forms.Form):
         return values
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(CheckedTextForm):
     reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea)
 
 
@@ -233,11 +235,13 @@ class RevokeAccessForm(forms.Form):
         )
 
 
-class PlanDeliverableForm(forms.Form):
+class PlanDeliverableForm(CheckedTextForm):
     """A new deliverable on the engagement's timeline."""
 
     title = forms.CharField(max_length=200)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        required=False, max_length=LONG_TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
     kind = forms.ChoiceField(choices=DeliverableKind.choices, initial=DeliverableKind.REPORT)
     due_at = forms.DateTimeField(
         label="Due",
@@ -263,7 +267,7 @@ class PlanDeliverableForm(forms.Form):
         ).order_by("first_name", "last_name", "username")
 
 
-class DocumentUploadForm(forms.Form):
+class DocumentUploadForm(CheckedTextForm):
     file = forms.FileField(
         help_text=(
             f"{ACCEPTED_LABELS}; up to {format_size(settings.UPLOAD_MAX_BYTES)}. "

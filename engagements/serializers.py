@@ -2,6 +2,8 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from kpo.accounts.choices import Role
+from kpo.rest import IdField
+from kpo.text import LONG_TEXT_MAX_LENGTH
 from vendors.models import AnalystTeam, Provider, ServiceLine
 from vendors.serializers import SameProviderUsers
 
@@ -54,7 +56,7 @@ CLIENT_SIDE_FIELDS = frozenset(
 PROVIDER_SIDE_FIELDS = frozenset({"provider_lead", "teams"})
 
 
-class SameClientManagers(serializers.PrimaryKeyRelatedField):
+class SameClientManagers(IdField):
     """Managers and admins of the caller's own client."""
 
     def get_queryset(self):
@@ -65,7 +67,7 @@ class SameClientManagers(serializers.PrimaryKeyRelatedField):
         )
 
 
-class OwnProviderTeams(serializers.PrimaryKeyRelatedField):
+class OwnProviderTeams(IdField):
     def get_queryset(self):
         request = self.context.get("request")
         provider_id = getattr(getattr(request, "user", None), "provider_id", None)
@@ -85,7 +87,7 @@ class EngagementSerializer(serializers.ModelSerializer):
 class EngagementWriteSerializer(serializers.ModelSerializer):
     """The client's terms; `client` always comes from the caller."""
 
-    provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.filter(is_active=True))
+    provider = IdField(queryset=Provider.objects.filter(is_active=True))
     service_line = serializers.SlugRelatedField(
         slug_field="slug", queryset=ServiceLine.objects.all()
     )
@@ -100,6 +102,7 @@ class EngagementWriteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Engagement
         fields = sorted(CLIENT_SIDE_FIELDS)
+        extra_kwargs = {"brief": {"max_length": LONG_TEXT_MAX_LENGTH}}
 
 
 class EngagementUpdateSerializer(EngagementWriteSerializer):
@@ -110,7 +113,10 @@ class EngagementUpdateSerializer(EngagementWriteSerializer):
 
     class Meta(EngagementWriteSerializer.Meta):
         fields = sorted(CLIENT_SIDE_FIELDS | PROVIDER_SIDE_FIELDS)
-        extra_kwargs = {name: {"required": False} for name in CLIENT_SIDE_FIELDS}
+        extra_kwargs = {
+            name: {**EngagementWriteSerializer.Meta.extra_kwargs.get(name, {}), "required": False}
+            for name in CLIENT_SIDE_FIELDS
+        }
 
 
 class TransitionSerializer(serializers.Serializer):
@@ -136,7 +142,7 @@ class DocumentSerializer(serializers.ModelSerializer):
 
 
 class DocumentUploadSerializer(serializers.ModelSerializer):
-    engagement = serializers.PrimaryKeyRelatedField(queryset=Engagement.objects.none())
+    engagement = IdField(queryset=Engagement.objects.none())
     file = serializers.FileField(allow_empty_file=False, use_url=False)
 
     class Meta:

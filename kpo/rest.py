@@ -1,11 +1,16 @@
-"""Shared REST plumbing: how domain errors become HTTP answers, pagination, upload limits."""
+"""Shared REST plumbing: how domain errors become HTTP answers, pagination, the parsers
+(body limits, text rules), and the fields every serializer shares."""
 
 from django.conf import settings
-from django.http import Http404
-from rest_framework import exceptions, pagination, parsers, renderers, status
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import Http404, QueryDict
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from rest_framework import exceptions, pagination, parsers, renderers, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from kpo.audit import denials
 from kpo.domain import (
     ActionNotAllowed,
     BusinessRuleViolation,
@@ -14,6 +19,7 @@ from kpo.domain import (
     NotVisible,
 )
 from kpo.files import format_size
+from kpo.text import text_problem
 
 
 class Conflict(exceptions.APIException):
@@ -35,10 +41,19 @@ def domain_to_api(error: DomainError) -> exceptions.APIException:
 
 
 def exception_handler(exc, context):
+    # Before the error becomes a response: the denial is told by the original exception.
+    denials.note_api_exception(exc, context)
     if isinstance(exc, DomainError):
         exc = domain_to_api(exc)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own limits on a body, met while the view reads it: JSON like any other
+        # refusal of the API, rather than Django's HTML error page.
+        limit = format_size(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        exc = RequestTooLarge(f"The request body is larger than the {limit} limit.")
+    elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        exc = exceptions.ParseError(str(exc))
     return drf_exception_handler(exc, context)
 
 
@@ -57,6 +72,65 @@ class CursorPagination(pagination.CursorPagination):
     ordering = "-id"
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _first_problem(value) -> str | None:
+    return next(filter(None, map(text_problem, _strings(value))), None)
+
+
+def refuse_unwanted_text(data):
+    """400 naming each field whose text (at any depth) breaks `kpo.text`'s rule. Run on every
+    parsed body, so that no serializer field, present or future, has to remember it."""
+    if isinstance(data, QueryDict):
+        fields = data.lists()
+    elif isinstance(data, dict):
+        fields = data.items()
+    else:
+        problem = _first_problem(data)
+        if problem:
+            raise exceptions.ParseError(problem)
+        return data
+    errors = {name: [problem] for name, value in fields if (problem := _first_problem(value))}
+    if errors:
+        raise exceptions.ValidationError(errors)
+    return data
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing control characters (`kpo.text`), and very deep nesting:
+    the json module answers `[[[[…` a hundred thousand deep with RecursionError, which is not
+    the ValueError DRF turns into a 400, so it would be a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            message = "JSON parse error - the document is nested too deeply."
+            raise exceptions.ParseError(message) from None
+        return refuse_unwanted_text(data)
+
+
+class FormParser(parsers.FormParser):
+    """DRF's form parser, refusing control characters like the JSON one."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return refuse_unwanted_text(super().parse(stream, media_type, parser_context))
+
+
 class UploadParser(parsers.MultiPartParser):
     """Multipart parser that refuses a body larger than the upload limit before reading it."""
 
@@ -70,7 +144,36 @@ class UploadParser(parsers.MultiPartParser):
         if length > settings.UPLOAD_MAX_BYTES + 64 * 1024:
             limit = format_size(settings.UPLOAD_MAX_BYTES)
             raise exceptions.ParseError(f"File is larger than the {limit} limit.")
-        return super().parse(stream, media_type, parser_context)
+        parsed = super().parse(stream, media_type, parser_context)
+        refuse_unwanted_text(parsed.data)
+        return parsed
+
+
+class IdField(serializers.PrimaryKeyRelatedField):
+    """An object by its integer id. DRF's own field hands the value to the ORM as it came,
+    and Django reads 1.5 (or "1.5") as 1: a float must not name another object."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("pk_field", serializers.IntegerField())
+        super().__init__(**kwargs)
+
+
+class ZonedDateTimeField(serializers.DateTimeField):
+    """API.md: times are ISO 8601 with a time zone. DRF would read one without as the server's
+    local time; a client that forgot the zone is told so rather than guessed for."""
+
+    default_error_messages = {
+        "naive": "Give the time zone too, e.g. 2026-03-01T09:00:00Z or 2026-03-01T10:00:00+01:00."
+    }
+
+    def to_internal_value(self, value):
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:
+            parsed = None  # well formed but impossible (30 February): the parent says so
+        if parsed is not None and timezone.is_naive(parsed):
+            self.fail("naive")
+        return super().to_internal_value(value)
 
 
 def created(serializer_class, instance, context) -> Response:

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 
 from engagements.forms import DATE_INPUT, UserChoiceField, UserMultipleChoiceField
 from kpo.accounts.choices import Role
+from kpo.text import LONG_TEXT_MAX_LENGTH, CheckedTextForm
 
 from .choices import ApprovalStatus, RiskTier
 from .selectors import providers_for
@@ -14,7 +15,7 @@ from .services import TEAM_MEMBER_ROLES
 COMPARE_LIMIT = 4
 
 
-class VendorApprovalForm(forms.Form):
+class VendorApprovalForm(CheckedTextForm):
     """A client's due-diligence verdict on one provider."""
 
     provider = forms.ModelChoiceField(queryset=None, empty_label="Choose a provider")
@@ -26,7 +27,9 @@ class VendorApprovalForm(forms.Form):
         widget=DATE_INPUT,
         help_text="After this date engagements with the provider cannot be activated or resumed.",
     )
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    notes = forms.CharField(
+        required=False, max_length=LONG_TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     def __init__(self, *args, user, approval=None, assessed_providers=(), **kwargs):
         if approval is not None and "initial" not in kwargs:
@@ -61,7 +64,7 @@ def provider_people(provider_id, roles):
     )
 
 
-class TeamForm(forms.Form):
+class TeamForm(CheckedTextForm):
     """A new analyst team: its name, lead and first members."""
 
     name = forms.CharField(max_length=120, label="Team name")
@@ -76,7 +79,7 @@ class TeamForm(forms.Form):
         self.fields["members"].queryset = provider_people(provider_id, TEAM_MEMBER_ROLES)
 
 
-class TeamRenameForm(forms.Form):
+class TeamRenameForm(CheckedTextForm):
     name = forms.CharField(max_length=120, label="Team name")
 
 

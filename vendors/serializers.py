@@ -1,6 +1,9 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from kpo.rest import IdField
+from kpo.text import LONG_TEXT_MAX_LENGTH
+
 from .models import AnalystTeam, Provider, ServiceLine, VendorApproval
 
 
@@ -19,7 +22,7 @@ class ProviderSerializer(serializers.ModelSerializer):
 
 
 class VendorApprovalSerializer(serializers.ModelSerializer):
-    provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.filter(is_active=True))
+    provider = IdField(queryset=Provider.objects.filter(is_active=True))
 
     class Meta:
         model = VendorApproval
@@ -35,6 +38,7 @@ class VendorApprovalSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "client", "updated_at"]
+        extra_kwargs = {"notes": {"max_length": LONG_TEXT_MAX_LENGTH}}
 
 
 class VendorApprovalUpdateSerializer(VendorApprovalSerializer):
@@ -46,7 +50,7 @@ class VendorApprovalUpdateSerializer(VendorApprovalSerializer):
         read_only_fields = ["id", "client", "provider", "updated_at"]
 
 
-class SameProviderUsers(serializers.PrimaryKeyRelatedField):
+class SameProviderUsers(IdField):
     """Users of the caller's own provider; anyone else is "does not exist"."""
 
     def get_queryset(self):

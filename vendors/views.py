@@ -41,6 +41,9 @@ from .models import Certification
 from .selectors import own_approvals, own_teams, provider_scorecard, providers_for
 
 EXPIRY_WARNING_DAYS = 30
+# A large provider has thousands of engagements with one client: the page shows the busiest
+# few; the figures above them, and the API, still cover every one.
+SCORECARD_ENGAGEMENTS_SHOWN = 25
 
 
 # -- what each organisation may read of its own -------------------------------------------
@@ -98,12 +101,16 @@ def scorecard(request, pk):
     provider = visible_or_404(providers_for(user).prefetch_related(None), pk=pk)
     card = provider_scorecard(user, provider)
     months = charts.monthly_figures(user, provider)
+    busiest = sorted(
+        card["by_engagement"], key=lambda row: row["deliverables_delivered"], reverse=True
+    )[:SCORECARD_ENGAGEMENTS_SHOWN]
     context = {
         "provider": provider,
         "card": card,
+        "engagements_shown": busiest,
         "months": [m for m in months if m["delivered"] or m["accepted"]],
         "over_time_chart": charts.over_time_chart(months),
-        "per_engagement_chart": charts.per_engagement_chart(card["by_engagement"]),
+        "per_engagement_chart": charts.per_engagement_chart(busiest),
         "can_compare": policy.role_may(user, "vendor_approvals"),
     }
     return render(request, "vendors/scorecard.html", context)
@@ -177,8 +184,12 @@ def approval_create(request):
     _require_approvals(user)
     assessed = own_approvals(user).values("provider_id")
     initial = {"provider": request.GET.get("provider")} if request.method == "GET" else None
+    # Bound on any POST, even one without form fields: answered with the form's errors.
     form = VendorApprovalForm(
-        request.POST or None, user=user, assessed_providers=assessed, initial=initial
+        request.POST if request.method == "POST" else None,
+        user=user,
+        assessed_providers=assessed,
+        initial=initial,
     )
     if request.method == "POST" and form.is_valid():
         values = dict(form.cleaned_data)
@@ -200,7 +211,9 @@ def approval_edit(request, pk):
     user = request.user
     _require_approvals(user)
     approval = visible_or_404(own_approvals(user).select_related("provider"), pk=pk)
-    form = VendorApprovalForm(request.POST or None, user=user, approval=approval)
+    form = VendorApprovalForm(
+        request.POST if request.method == "POST" else None, user=user, approval=approval
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.vendor_approval_update(actor=user, approval=approval, **form.cleaned_data)
@@ -271,7 +284,9 @@ def _teams_page(request, form, status=200):
 def teams(request):
     user = request.user
     _require_team_admin(user)
-    form = TeamForm(request.POST or None, provider_id=user.provider_id)
+    form = TeamForm(
+        request.POST if request.method == "POST" else None, provider_id=user.provider_id
+    )
     if request.method == "POST":
         if form.is_valid():
             try:

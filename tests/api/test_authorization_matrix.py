@@ -15,23 +15,24 @@ Four walks over the table:
 - no credentials: 401 everywhere but the login.
 """
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.db.models import Q
+from rest_framework.authtoken.models import Token
 
 from deliverables.choices import DeliverableStatus
 from deliverables.models import Deliverable
 from engagements.models import Client, Document, Engagement
 from kpo.accounts.choices import Role
+from kpo.audit.models import AuditEvent
 from kpo.demo import DEMO_PASSWORD
 from kpo.notifications.models import Notification, Webhook
+from tests.api.routes import API_PREFIX, discovered_routes
+from tests.support import token_credentials
 from vendors.models import AnalystTeam, Provider, ServiceLine, VendorApproval
-
-API_PREFIX = "api/v1/"
 
 PHASE_TWO = "Phase II oncology trial analysis"
 RWE = "Real-world evidence dashboard"
@@ -255,6 +256,20 @@ def _webhooks_listed(w, u):
     return Webhook.objects.filter(provider_id=u.provider_id)
 
 
+def _audit_listed(w, u):
+    """The organisation's trail: its engagements' events (a provider's without a client's
+    drafts), and its own events outside any engagement (not a client's due diligence of a
+    provider). No one has been refused anything yet in these tests."""
+    if u.role not in (Role.CLIENT_ADMIN, Role.PROVIDER_ADMIN):
+        return None
+    engagements = Q(engagement__title__in=VISIBLE[u.username])
+    if u.client_id:
+        return AuditEvent.objects.filter(engagements | Q(engagement=None, client_id=u.client_id))
+    return AuditEvent.objects.filter(
+        engagements | Q(engagement=None, client=None, provider_id=u.provider_id)
+    )
+
+
 TABLE = [
     # -- accounts ---------------------------------------------------------------------------
     Case(
@@ -262,6 +277,15 @@ TABLE = [
         "POST",
         every(200),
         label="own credentials",
+        # With the code of the authenticator app for the admins, who must have one.
+        body=lambda w, u: token_credentials(u, DEMO_PASSWORD),
+        anonymous=True,
+    ),
+    Case(
+        "auth/token/",
+        "POST",
+        {user: 400 if user in (C_ADMIN, P_ADMIN) else 200 for user in ROLE_TABLE},
+        label="password without the code",
         body=lambda w, u: {"username": u.username, "password": DEMO_PASSWORD},
         anonymous=True,
     ),
@@ -272,6 +296,13 @@ TABLE = [
         label="wrong password",
         body=lambda w, u: {"username": u.username, "password": "not-the-password"},
         anonymous=True,
+    ),
+    Case(
+        "auth/token/",
+        "DELETE",
+        every(204),
+        label="revoke own token",
+        setup=lambda w: [Token.objects.get_or_create(user=w.user(u)) for u in ROLE_TABLE],
     ),
     # -- catalogue and directory ---------------------------------------------------------------
     Case("service-lines/", "GET", every(200), listing=lambda w, u: ServiceLine.objects.all()),
@@ -728,49 +759,12 @@ TABLE = [
         foreign=foreign_webhook,
         foreign_status=admins_only,
     ),
+    # -- the organisation's audit trail (read-only) --------------------------------------------
+    Case("audit/", "GET", only(C_ADMIN, P_ADMIN), listing=_audit_listed),
 ]
 
 
-# -- route discovery ---------------------------------------------------------------------
-
-_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
-_CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
-_IGNORED_METHODS = {"head", "options"}
-
-
-def _route_text(pattern) -> str:
-    text = str(pattern.pattern).removeprefix("^").removesuffix("$").removesuffix(r"\Z")
-    return _CONVERTER.sub(r"{\1}", _NAMED_GROUP.sub(r"{\1}", text))
-
-
-def _walk(patterns, prefix=""):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            yield from _walk(pattern.url_patterns, prefix + _route_text(pattern))
-        elif isinstance(pattern, URLPattern):
-            yield prefix + _route_text(pattern), pattern.callback
-
-
-def _methods(callback) -> set[str]:
-    """The HTTP methods a view answers: a viewset route's `actions` (as far as the viewset's
-    `http_method_names` lets them through), an APIView's handlers."""
-    view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
-    actions = getattr(callback, "actions", None)
-    if view_class is None:
-        return {"ANY"}  # a plain function view: the table must say how to call it
-    allowed = set(view_class.http_method_names) - _IGNORED_METHODS
-    if actions is not None:
-        return {method.upper() for method in actions if method in allowed}
-    return {method.upper() for method in allowed if hasattr(view_class, method)}
-
-
-def discovered_routes() -> set[tuple[str, str]]:
-    found = set()
-    for route, callback in _walk(get_resolver().url_patterns):
-        if route.startswith(API_PREFIX):
-            for method in _methods(callback):
-                found.add((route.removeprefix(API_PREFIX), method))
-    return found
+# -- route discovery: tests/api/routes.py -----------------------------------------------
 
 
 def test_the_route_walk_finds_the_api():
