@@ -4,9 +4,8 @@ Locally: SQLite and a filesystem Celery broker under var/, console e-mail, files
 Production (`DJANGO_ENV=production`): DEBUG off, a real secret key required, secure cookies.
 """
 
-from pathlib import Path
-
 from datetime import timedelta
+from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
@@ -69,16 +68,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Above WhiteNoise, so static files are covered as well as pages.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kpo.limits.RequestBodyLimitMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside everything that queries: a database that is away answers 503, not 500.
+    "kpo.resilience.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "kpo.accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kpo.audit.middleware.RequestContextMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during sign-in into its response.
     "axes.middleware.AxesMiddleware",
@@ -151,6 +155,15 @@ AXES_CLIENT_IP_CALLABLE = "kpo.audit.middleware.client_ip"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Two-factor sign-in (django-otp): an authenticator app's codes, required for admins
+# (kpo.accounts.middleware). The issuer names the account in the app. No drift tracking: a
+# code one step early or late is accepted anyway, and learning a drift from it would shift
+# the window for the app.
+OTP_TOTP_ISSUER = "KPO Engagements"
+OTP_TOTP_SYNC = False
+# Staff manage devices in the administration site (to turn off a lost phone's) but never see
+# their secrets.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
@@ -203,6 +216,8 @@ UPLOAD_ZIP_MAX_UNCOMPRESSED_BYTES = env_int("UPLOAD_ZIP_MAX_UNCOMPRESSED_BYTES",
 # Uploads larger than this spill to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+# Any request body: the largest upload plus room for the multipart framing and form fields.
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", UPLOAD_MAX_BYTES + 1024 * 1024)
 
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
@@ -274,7 +289,12 @@ WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 15)
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A missing Redis must cost a request milliseconds, not a hang.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -292,9 +312,21 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "kpo.rest.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "kpo.rest.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["kpo.rest.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "kpo.throttling.UserRateThrottle",
+        "kpo.throttling.TokenRateThrottle",
+        "kpo.throttling.AnonRateThrottle",
+    ],
+}
+# Requests per minute (or /second, /hour, /day). A person in the browser stays far below
+# these; an integration that needs more should page with page_size=200 rather than faster.
+API_THROTTLE_RATES = {
+    "user": env("API_THROTTLE_USER", "600/minute"),
+    "token": env("API_THROTTLE_TOKEN", "300/minute"),
+    "anon": env("API_THROTTLE_ANON", "60/minute"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "KPO engagement manager API",

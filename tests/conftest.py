@@ -16,6 +16,17 @@ def _isolated_media(tmp_path_factory):
     settings.STORAGES["default"]["OPTIONS"]["location"] = settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def _generous_api_rate_limits(settings):
+    """Suites send hundreds of requests per user per minute; the limits themselves are
+    proven in tests/core/test_rate_limits.py, with small rates set there."""
+    settings.API_THROTTLE_RATES = {
+        "user": "100000/minute",
+        "token": "100000/minute",
+        "anon": "100000/minute",
+    }
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker, _isolated_media):
     with django_db_blocker.unblock():

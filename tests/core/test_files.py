@@ -32,12 +32,14 @@ def make_zip(members: dict[str, bytes]) -> bytes:
 
 def make_office(kind: str, **extra: bytes) -> bytes:
     """A minimal OOXML package: content types, relationships and the main part."""
-    return make_zip({
-        "[Content_Types].xml": b'<?xml version="1.0"?><Types/>',
-        "_rels/.rels": b'<?xml version="1.0"?><Relationships/>',
-        OFFICE_MAIN_PARTS[kind]: b'<?xml version="1.0"?><root/>',
-        **extra,
-    })
+    return make_zip(
+        {
+            "[Content_Types].xml": b'<?xml version="1.0"?><Types/>',
+            "_rels/.rels": b'<?xml version="1.0"?><Relationships/>',
+            OFFICE_MAIN_PARTS[kind]: b'<?xml version="1.0"?><root/>',
+            **extra,
+        }
+    )
 
 
 def upload(name: str, content: bytes) -> SimpleUploadedFile:
@@ -214,8 +216,7 @@ def test_unrecognised_binary_named_pdf_is_rejected():
 
 def test_binary_csv_is_rejected():
     assert rejection("data.csv", b"\x00\x01\x02\x03binary") == (
-        "The file's name ends in .csv but its content is binary (it contains NUL bytes), "
-        "not text."
+        "The file's name ends in .csv but its content is binary (it contains NUL bytes), not text."
     )
 
 
