@@ -40,6 +40,7 @@ Demo logins (every password: demo-password)
   bio.writer          analyst            Bio-Analytics Solutions (Medical Writing)
   ledger.admin        provider admin     Ledger Research Partners
   ledger.analyst      analyst            Ledger Research Partners (EU Banks)
+Admins also enter a code: .venv/bin/python manage.py totp_code <username>
 endef
 export DEMO_LOGINS
 
