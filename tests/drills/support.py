@@ -75,8 +75,9 @@ class Answer:
 
 class Prober(threading.Thread):
     """Asks for each target in turn, as fast as the answers come, and records every answer
-    with the phase the drill was in when it was asked. Bounded: it stops by itself after
-    `limit` seconds or `most` requests."""
+    with the phase the drill was in when the answer came (a request in flight when the
+    database stops belongs to the outage, not to the calm before it). Bounded: it stops by
+    itself after `limit` seconds or `most` requests."""
 
     def __init__(self, targets: dict, limit: float = 120, most: int = 5000):
         super().__init__(name="drill-prober", daemon=True)
@@ -94,14 +95,13 @@ class Prober(threading.Thread):
             and len(self.answers) < self.most
         ):
             for name, ask in self.targets.items():
-                phase = self.phase
                 try:
                     response = ask(timeout=15)
                 except requests.RequestException as error:
-                    answer = Answer(phase, name, None, error=repr(error))
+                    answer = Answer(self.phase, name, None, error=repr(error))
                 else:
                     answer = Answer(
-                        phase,
+                        self.phase,
                         name,
                         response.status_code,
                         dict(response.headers),
